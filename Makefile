@@ -1,0 +1,56 @@
+# nanokws: the two commands a newcomer needs are `make demo` and `make test`; both run `make setup` first.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+RUN ?= runs/demo
+export PLATFORMIO_CORE_DIR := $(CURDIR)/.pio/core
+export PLATFORMIO_SETTING_ENABLE_TELEMETRY := no
+export PLATFORMIO_DISABLE_UPGRADE_CHECK := true
+PIO_STAMP := firmware/platformio/packages/toolchain-gccarmnoneeabi-system/package.json
+
+.PHONY: setup apt venv pio demo test test-fast lint firmware bench clean
+
+setup: apt venv pio
+
+apt:
+	@bash tools/apt_setup.sh
+
+venv: $(VENV)/.installed
+
+# Re-installs only when pyproject.toml changes. torch is pinned to the CPU build (see pyproject.toml).
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+pio: $(VENV)/.installed
+	@bash tools/pio_setup.sh
+
+# The main job end to end on the offline default. Until `host train` lands it stops after the data and
+# front-end stages.
+demo: setup
+	$(BIN)/host data synth --run $(RUN)
+	$(BIN)/host features --run $(RUN)
+	@echo "demo: stopped after the data and front-end stages (training, export and firmware come later)."
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: venv
+	$(BIN)/ruff check host tests firmware/platformio
+	$(BIN)/ruff format --check host tests firmware/platformio
+
+firmware: setup
+	$(BIN)/pio run -e nano33ble -e emu
+
+bench: venv
+	@mkdir -p build/bench
+	$(BIN)/host bench frontend --json build/bench/frontend.json
+
+clean:
+	rm -rf .pio build runs/demo

@@ -1,0 +1,3 @@
+"""nanokws: a host-side trainer and firmware generator for keyword spotting on microcontrollers."""
+
+__version__ = "0.1.0"

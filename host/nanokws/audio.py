@@ -1,0 +1,104 @@
+"""Reading and normalising clips: any readable file in, 16 kHz mono int16 of a fixed length out."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from scipy.signal import resample_poly
+
+from nanokws.errors import AudioError
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A normalised clip and what was done to it to get there (for warnings)."""
+
+    samples: np.ndarray  # int16, mono, exactly the requested length
+    original_rate: int
+    original_channels: int
+    original_seconds: float
+
+
+def to_int16(x: np.ndarray) -> np.ndarray:
+    """Float audio in [-1, 1] to int16 with saturation."""
+    return np.clip(np.round(x * 32767.0), -32768, 32767).astype(np.int16)
+
+
+def to_float(x: np.ndarray) -> np.ndarray:
+    """int16 audio to float32 in [-1, 1)."""
+    return x.astype(np.float32) / 32768.0
+
+
+def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """Polyphase resampling (float in, float out); exact ratio, no drift over long files."""
+    if rate_in == rate_out:
+        return x
+    g = gcd(rate_in, rate_out)
+    return resample_poly(x, rate_out // g, rate_in // g).astype(np.float32)
+
+
+def fit_length(x: np.ndarray, n: int) -> np.ndarray:
+    """Zero-pad (both sides equally) or centre-crop to exactly n samples."""
+    if x.size == n:
+        return x
+    if x.size < n:
+        left = (n - x.size) // 2
+        return np.pad(x, (left, n - x.size - left))
+    start = (x.size - n) // 2
+    return x[start : start + n]
+
+
+def read_float(path: Path, data: bytes | None = None) -> tuple[np.ndarray, int, int]:
+    """Read audio as float32 mono: from `path`, or from `data` (encoded bytes named by `path`).
+
+    Rejects what is not usable audio (undecodable, empty, NaN or infinite samples) with the reason.
+    Returns (samples, sample rate, original channel count).
+    """
+    if data is None and not path.is_file():
+        raise AudioError("audio file not found or not a file", path=path)
+    try:
+        source = io.BytesIO(data) if data is not None else str(path)
+        samples, rate = sf.read(source, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, ValueError, EOFError, TypeError) as e:
+        raise AudioError(
+            f"cannot decode audio ({e})",
+            path=path,
+            hint="re-export it as 16 kHz mono 16-bit WAV, or remove it",
+        ) from e
+    if samples.shape[0] == 0:
+        raise AudioError("audio file holds no samples", path=path, hint="remove it or record it again")
+    if not np.all(np.isfinite(samples)):
+        raise AudioError("audio holds NaN or infinite samples", path=path, hint="re-export or remove it")
+    return samples.mean(axis=1).astype(np.float32), int(rate), samples.shape[1]
+
+
+def load_clip(path: Path, sample_rate: int, n_samples: int, data: bytes | None = None) -> Clip:
+    """Read a clip and normalise it: mix to mono, resample to `sample_rate`, pad or centre-crop."""
+    mono, rate, channels = read_float(path, data)
+    seconds = mono.size / rate
+    mono = resample(mono, rate, sample_rate)
+    return Clip(
+        samples=to_int16(fit_length(mono, n_samples)),
+        original_rate=rate,
+        original_channels=channels,
+        original_seconds=seconds,
+    )
+
+
+def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
+    """Write int16 mono PCM WAV (the Speech Commands format)."""
+    if samples.dtype != np.int16:
+        raise TypeError(f"write_wav expects int16 samples, got {samples.dtype}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(str(path), samples, sample_rate, subtype="PCM_16")
+
+
+def read_wav_int16(path: Path) -> tuple[np.ndarray, int]:
+    """Read a WAV the project wrote itself (int16 mono), as int16."""
+    data, rate = sf.read(str(path), dtype="int16")
+    return data, int(rate)

@@ -1,0 +1,195 @@
+"""The `host` command: one subcommand per stage, each reading and writing a run directory (`runs/<name>/`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from nanokws import atomic
+from nanokws.config import RunConfig, SynthConfig
+from nanokws.data.manifest import SPLITS, Entry, summarise
+from nanokws.errors import NanokwsError
+from nanokws.progress import rich_reporter
+from nanokws.rundir import RunDir, open_run
+
+app = typer.Typer(
+    help="nanokws: train a keyword spotter on the host and generate its firmware.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+data_app = typer.Typer(
+    help="Build the run's dataset (Speech Commands layout + data/manifest.jsonl) from one source.",
+    no_args_is_help=True,
+)
+bench_app = typer.Typer(help="Benchmarks: measure and write JSON (not tests).", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(bench_app, name="bench")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+RunOpt = Annotated[Path, typer.Option("--run", help="Run directory: every stage reads and writes here.")]
+JobsOpt = Annotated[int, typer.Option("--jobs", min=1, help="Worker processes (default: both cores).")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Redo the stage even if its output is up to date.")]
+
+
+def _print_summary(entries: list[Entry], config: RunConfig) -> None:
+    s = summarise(entries, config.labels)
+    table = Table(title=f"data: {s.total} clips")
+    table.add_column("class")
+    for split in SPLITS:
+        table.add_column(split, justify="right")
+    table.add_column("total", justify="right")
+    for label, counts in s.clips.items():
+        table.add_row(label, *(str(counts[sp]) for sp in SPLITS), str(sum(counts.values())))
+    table.add_section()
+    table.add_row("speakers", *(str(s.speakers[sp]) for sp in SPLITS), "")
+    for engine, counts in sorted(s.engines.items()):
+        table.add_row(f"  {engine}", *(str(counts[sp]) for sp in SPLITS), str(sum(counts.values())))
+    out.print(table)
+
+
+def _report_data(run: RunDir, config: RunConfig, outcome: object) -> None:
+    from nanokws.stages.data import DataOutcome
+
+    assert isinstance(outcome, DataOutcome)
+    if outcome.skipped:
+        out.print(f"data is up to date in {run.data} (use --force to rebuild)")
+    else:
+        out.print(f"wrote {len(outcome.entries)} clips to {run.data} in {outcome.seconds:.1f} s")
+    for note in outcome.notes:
+        out.print(f"  note: {note}")
+    _print_summary(outcome.entries, config)
+
+
+@data_app.command("synth")
+def data_synth(
+    run: RunOpt = Path("runs/default"),
+    clips_per_keyword: Annotated[int, typer.Option(min=1, help="Clips per keyword.")] = 300,
+    unknown_clips: Annotated[int | None, typer.Option(min=0, help="`_unknown_` clips (default: as a keyword).")] = None,
+    silence_clips: Annotated[int | None, typer.Option(min=0, help="`_silence_` clips (default: as a keyword).")] = None,
+    engines: Annotated[str, typer.Option(help="Comma-separated TTS engines.")] = "espeak-ng,flite,festival",
+    jobs: JobsOpt = 2,
+    force: ForceOpt = False,
+) -> None:
+    """Synthesise the 10 keywords and 20 filler words with espeak-ng, flite and festival, then augment them
+    (placement, speed, pitch, reverberation, noise and babble at random SNR). Offline; the default."""
+    from nanokws.stages.data import synth_data
+
+    synth_cfg = SynthConfig(
+        engines=tuple(e.strip() for e in engines.split(",") if e.strip()),
+        clips_per_keyword=clips_per_keyword,
+        unknown_clips=clips_per_keyword if unknown_clips is None else unknown_clips,
+        silence_clips=clips_per_keyword if silence_clips is None else silence_clips,
+    )
+    rd, config = open_run(run, RunConfig())
+    with rich_reporter(out) as reporter:
+        outcome = synth_data(rd, config, synth_cfg, jobs=jobs, force=force, reporter=reporter)
+    _report_data(rd, config, outcome)
+
+
+@data_app.command("gsc")
+def data_gsc(
+    run: RunOpt = Path("runs/gsc"),
+    cache_dir: Annotated[Path | None, typer.Option(help="Hugging Face datasets cache.")] = None,
+    jobs: JobsOpt = 2,
+    force: ForceOpt = False,
+) -> None:
+    """The real Google Speech Commands v0.01 via `datasets.load_dataset` (needs internet), mapped to the
+    12 classes with about 10% `_silence_` and `_unknown_`."""
+    from nanokws.stages.data import gsc_data
+
+    rd, config = open_run(run, RunConfig())
+    with rich_reporter(out) as reporter:
+        outcome = gsc_data(rd, config, cache_dir=cache_dir, jobs=jobs, force=force, reporter=reporter)
+    _report_data(rd, config, outcome)
+
+
+@data_app.command("folder")
+def data_folder(
+    src: Annotated[Path, typer.Argument(help="Folder of <word>/<clip> audio (the Speech Commands layout).")],
+    run: RunOpt = Path("runs/folder"),
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip unreadable files (and count them).")] = False,
+    keep_all: Annotated[
+        bool, typer.Option("--keep-all", help="Keep every `_unknown_` clip; cut no `_silence_` from noise.")
+    ] = False,
+    jobs: JobsOpt = 2,
+    force: ForceOpt = False,
+) -> None:
+    """Your own recordings: resampled to 16 kHz (with a warning), mixed to mono, padded or centre-cropped
+    to 1 s. Unreadable files are listed and fail the import unless --skip-bad."""
+    from nanokws.stages.data import folder_data
+
+    rd, config = open_run(run, RunConfig())
+    with rich_reporter(out) as reporter:
+        outcome = folder_data(
+            rd, config, src, skip_bad=skip_bad, recipe_percent=None if keep_all else 10.0,
+            jobs=jobs, force=force, reporter=reporter,
+        )  # fmt: skip
+    _report_data(rd, config, outcome)
+
+
+@app.command("features")
+def features(run: RunOpt = Path("runs/default"), force: ForceOpt = False) -> None:
+    """The front-end stage: 49x10 MFCC of every clip (features.npz), recomputed only when the data or the
+    front-end configuration change."""
+    from nanokws.stages.features import compute_features
+
+    rd, config = open_run(run)
+    with rich_reporter(out) as reporter:
+        outcome = compute_features(rd, config, force=force, reporter=reporter)
+    f = outcome.features
+    if outcome.skipped:
+        out.print(f"features are up to date in {rd.features}")
+    else:
+        out.print(f"wrote {rd.features}: {outcome.clips_per_second:.0f} clips/s")
+    out.print(
+        f"MFCC {tuple(f.shape)} (clips x frames x coefficients); "
+        f"c0 mean {f[..., 0].mean():.2f}, c1..c{f.shape[-1] - 1} std {f[..., 1:].std():.2f}"
+    )
+
+
+@bench_app.command("frontend")
+def bench_frontend(
+    clips: Annotated[int, typer.Option(min=1, help="Random clips to run.")] = 1000,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the results here.")] = None,
+) -> None:
+    """MFCC throughput in clips per second: numpy batched and clip by clip, and librosa."""
+    from nanokws.bench import frontend as bench
+
+    result = bench.run(RunConfig().frontend, clips=clips).to_dict()
+    table = Table(title="front end (1 s clips -> 49x10 MFCC)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for k, v in result.items():
+        table.add_row(k, str(v))
+    out.print(table)
+    if json_path:
+        atomic.write_text(json_path, json.dumps(result, indent=2) + "\n")
+        out.print(f"wrote {json_path}")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except NanokwsError as e:
+        err.print(f"[bold red]error:[/] {e.message}", highlight=False)
+        sys.exit(2)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        err.print("interrupted: the stage stopped; nothing half-written was kept (outputs are atomic)")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

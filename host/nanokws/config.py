@@ -1,0 +1,166 @@
+"""Run configuration: frozen dataclasses stored as the run's `config.json`, the one source of truth."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from nanokws import atomic
+from nanokws.errors import ConfigError
+from nanokws.labels import FILLER_WORDS, KEYWORDS, LABELS
+
+SEED = 42
+
+
+@dataclass(frozen=True)
+class FrontendConfig:
+    """The MFCC front end shared by the trainer and the firmware (DESIGN.md §2)."""
+
+    sample_rate: int = 16000
+    clip_ms: int = 1000
+    window_ms: int = 30
+    hop_ms: int = 20
+    fft_size: int = 512
+    window: str = "hann"  # periodic Hann, as STFT implementations use
+    n_mels: int = 40
+    mel_low_hz: float = 20.0
+    mel_high_hz: float = 4000.0
+    mel_scale: str = "htk"
+    log_floor: float = 1e-6  # power floor before the natural log: digital silence maps to log(1e-6)
+    n_mfcc: int = 10
+
+    def __post_init__(self) -> None:
+        if self.window_samples > self.fft_size:
+            raise ConfigError(f"window of {self.window_samples} samples is longer than the FFT ({self.fft_size})")
+        if not 0 <= self.mel_low_hz < self.mel_high_hz <= self.sample_rate / 2:
+            raise ConfigError(
+                f"mel band {self.mel_low_hz}-{self.mel_high_hz} Hz must lie within 0-{self.sample_rate / 2} Hz"
+            )
+        if not 0 < self.n_mfcc <= self.n_mels:
+            raise ConfigError(f"n_mfcc={self.n_mfcc} must be between 1 and n_mels={self.n_mels}")
+        if self.window != "hann" or self.mel_scale != "htk":
+            raise ConfigError("only the periodic Hann window and the HTK mel scale are implemented")
+
+    @property
+    def clip_samples(self) -> int:
+        return self.sample_rate * self.clip_ms // 1000
+
+    @property
+    def window_samples(self) -> int:
+        return self.sample_rate * self.window_ms // 1000
+
+    @property
+    def hop_samples(self) -> int:
+        return self.sample_rate * self.hop_ms // 1000
+
+    @property
+    def n_frames(self) -> int:
+        return 1 + (self.clip_samples - self.window_samples) // self.hop_samples
+
+    @property
+    def n_bins(self) -> int:
+        return self.fft_size // 2 + 1
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """What `host data synth` generates: engines, words and how many augmented clips of each class."""
+
+    engines: tuple[str, ...] = ("espeak-ng", "flite", "festival")
+    keywords: tuple[str, ...] = KEYWORDS
+    filler_words: tuple[str, ...] = FILLER_WORDS
+    clips_per_keyword: int = 300
+    # `_unknown_` and `_silence_` each get as many clips as one keyword: each about 1/12 of the data,
+    # close to the 10% of the standard recipe.
+    unknown_clips: int = 300
+    silence_clips: int = 300
+    noise_seconds: int = 30  # length of each `_background_noise_` file
+    snr_db: tuple[float, float] = (5.0, 30.0)
+    noise_probability: float = 0.8
+    reverb_probability: float = 0.3
+    speed_range: tuple[float, float] = (0.85, 1.15)
+    pitch_semitones: float = 2.0
+    gain_db: tuple[float, float] = (-20.0, 0.0)
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """Speaker-disjoint split by a stable hash of the speaker id, as Speech Commands does."""
+
+    validation_percent: float = 10.0
+    test_percent: float = 10.0
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    seed: int = SEED
+    labels: tuple[str, ...] = LABELS
+    frontend: FrontendConfig = field(default_factory=FrontendConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunConfig:
+        return _from_dict(cls, d)
+
+
+T = TypeVar("T")
+
+
+def _from_dict(cls: type[T], d: dict[str, Any]) -> T:
+    """Rebuild a (nested) frozen dataclass from JSON: lists become tuples, unknown keys are an error."""
+    if not isinstance(d, dict):
+        raise ConfigError(f"expected an object for {cls.__name__}, got {type(d).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = set(d) - set(fields)
+    if unknown:
+        raise ConfigError(f"unknown {cls.__name__} settings: {', '.join(sorted(unknown))}")
+    kwargs: dict[str, Any] = {}
+    for name, value in d.items():
+        default = getattr(cls(), name) if _has_defaults(cls) else None
+        if dataclasses.is_dataclass(default):
+            kwargs[name] = _from_dict(type(default), value)
+        elif isinstance(value, list):
+            kwargs[name] = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+        else:
+            kwargs[name] = value
+    try:
+        return cls(**kwargs)
+    except TypeError as e:
+        raise ConfigError(f"invalid {cls.__name__}: {e}") from e
+
+
+def _has_defaults(cls: type) -> bool:
+    return all(
+        f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+        for f in dataclasses.fields(cls)
+    )
+
+
+def dataclass_to_json(obj: Any) -> dict[str, Any]:
+    return json.loads(json.dumps(dataclasses.asdict(obj)))
+
+
+def synth_config_from_dict(d: dict[str, Any]) -> SynthConfig:
+    return _from_dict(SynthConfig, d)
+
+
+def load_config(path: Path) -> RunConfig:
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError as e:
+        raise ConfigError("no config.json in the run directory", path=path) from e
+    except json.JSONDecodeError as e:
+        raise ConfigError(
+            f"config.json is not valid JSON ({e})", path=path, hint="delete the run directory and start again"
+        ) from e
+    return RunConfig.from_dict(raw)
+
+
+def save_config(path: Path, config: RunConfig) -> None:
+    atomic.write_json(path, config.to_dict())

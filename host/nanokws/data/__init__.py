@@ -1,0 +1,1 @@
+"""Datasets in the Speech Commands folder layout, each described by `data/manifest.jsonl`."""

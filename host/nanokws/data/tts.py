@@ -1,0 +1,165 @@
+"""The offline TTS engines (espeak-ng, flite, festival): their voices and how to render one word.
+
+Each voice is a speaker for the splits, except where two engines share a recording: flite's `kal`/`kal16`
+and festival's `kal_diphone` are one CMU speaker, flite's `slt` and festival's `cmu_us_slt_arctic_hts`
+another. Those share a speaker id so that no human voice sits on both sides of a split.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nanokws.audio import read_float
+from nanokws.errors import AudioError, ToolMissingError
+
+ESPEAK_ACCENTS: tuple[str, ...] = (
+    "en-us", "en-gb", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-rp", "en-gb-x-gbcwmd", "en-029", "en-us-nyc",
+)  # fmt: skip
+# Variants that still sound like a person (the robotic ones are left out).
+ESPEAK_VARIANTS: tuple[str, ...] = (
+    "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "f1", "f2", "f3", "f4", "f5", "croak", "whisper",
+    "whisperf", "klatt", "klatt2", "klatt3", "klatt4", "grandma", "grandpa", "Annie", "Andy", "Michael",
+    "steph", "travis", "shelby", "zac", "linda", "aunty", "edward",
+)  # fmt: skip
+FLITE_VOICES: dict[str, str] = {
+    "kal": "cmu-kal",
+    "kal16": "cmu-kal",
+    "awb": "cmu-awb",
+    "rms": "cmu-rms",
+    "slt": "cmu-slt",
+}
+FESTIVAL_VOICES: dict[str, str] = {
+    "kal_diphone": "cmu-kal",
+    "ked_diphone": "cmu-ked",
+    "cmu_us_slt_arctic_hts": "cmu-slt",
+}
+ENGINE_PROGRAMS: dict[str, str] = {"espeak-ng": "espeak-ng", "flite": "flite", "festival": "festival"}
+ENGINE_PACKAGES: dict[str, str] = {
+    "espeak-ng": "espeak-ng",
+    "flite": "flite",
+    "festival": "festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Voice:
+    engine: str
+    voice: str  # the engine's own voice id
+    speaker: str  # the human (or synthetic) identity behind it
+
+
+@dataclass(frozen=True, order=True)
+class Render:
+    """One TTS call: a word in a voice at a speaking-rate factor (>1 is slower, longer)."""
+
+    voice: Voice
+    word: str
+    stretch: float
+
+
+def voices(engine: str) -> list[Voice]:
+    if engine == "espeak-ng":
+        return [
+            Voice(engine, f"{accent}+{variant}", f"espeak-ng:{accent}+{variant}")
+            for accent in ESPEAK_ACCENTS
+            for variant in ESPEAK_VARIANTS
+        ]
+    if engine == "flite":
+        return [Voice(engine, v, s) for v, s in FLITE_VOICES.items()]
+    if engine == "festival":
+        return [Voice(engine, v, s) for v, s in FESTIVAL_VOICES.items()]
+    raise ToolMissingError(f"unknown TTS engine {engine!r}", hint=f"choose from {', '.join(ENGINE_PROGRAMS)}")
+
+
+def check_engines(engines: Sequence[str]) -> None:
+    unknown = [e for e in engines if e not in ENGINE_PROGRAMS]
+    if unknown or not engines:
+        raise ToolMissingError(
+            f"unknown TTS engine(s): {', '.join(repr(e) for e in unknown) or 'none given'}",
+            hint=f"choose from {', '.join(ENGINE_PROGRAMS)}",
+        )
+    missing = [e for e in engines if shutil.which(ENGINE_PROGRAMS.get(e, e)) is None]
+    if missing:
+        pkgs = " ".join(ENGINE_PACKAGES.get(e, e) for e in missing)
+        raise ToolMissingError(
+            f"TTS engine(s) not installed: {', '.join(missing)}",
+            hint=f"run `make setup`, or `sudo apt-get install {pkgs}`, or leave them out with --engines",
+        )
+
+
+def _run(cmd: list[str], what: str, stdin: str | None = None) -> None:
+    try:
+        subprocess.run(cmd, input=stdin, capture_output=True, text=True, check=True, timeout=300)
+    except FileNotFoundError as e:
+        raise ToolMissingError(f"{cmd[0]} is not installed", hint="run `make setup`") from e
+    except subprocess.CalledProcessError as e:
+        raise AudioError(f"{what} failed: {e.stderr.strip()[:500]}") from e
+
+
+def _render_espeak(r: Render, out: Path) -> None:
+    # espeak-ng speaks at 175 words per minute by default; the stretch slows it down or speeds it up.
+    rate = round(175 / r.stretch)
+    _run(
+        ["espeak-ng", "-v", r.voice.voice, "-s", str(rate), "-w", str(out), r.word],
+        f"espeak-ng {r.voice.voice}",
+    )
+
+
+def _render_flite(r: Render, out: Path) -> None:
+    cmd = [
+        "flite",
+        "-voice",
+        r.voice.voice,
+        "--setf",
+        f"duration_stretch={r.stretch}",
+        "-t",
+        r.word,
+        "-o",
+        str(out),
+    ]
+    _run(cmd, f"flite {r.voice.voice}")
+
+
+def _render_festival(renders: Sequence[Render], outs: Sequence[Path]) -> None:
+    """One festival process for many words: its start-up (about 0.5 s) dominates a single word."""
+    lines = []
+    for r, out in zip(renders, outs, strict=True):
+        lines.append(f"(voice_{r.voice.voice})")
+        lines.append(f"(Parameter.set 'Duration_Stretch {r.stretch})")
+        word = r.word.replace('"', "")
+        lines.append(f'(utt.save.wave (utt.synth (Utterance Text "{word}")) "{out}" \'riff)')
+    with tempfile.NamedTemporaryFile("w", suffix=".scm", delete=False) as f:
+        f.write("\n".join(lines) + "\n")
+        script = f.name
+    try:
+        _run(["festival", "--batch", script], "festival")
+    finally:
+        Path(script).unlink(missing_ok=True)
+
+
+def render_batch(renders: Sequence[Render]) -> list[tuple[np.ndarray, int]]:
+    """Render words (all from one engine for festival's sake, any mix otherwise) to float audio."""
+    with tempfile.TemporaryDirectory(prefix="nanokws-tts-") as tmp:
+        outs = [Path(tmp) / f"{i}.wav" for i in range(len(renders))]
+        fest = [(r, o) for r, o in zip(renders, outs, strict=True) if r.voice.engine == "festival"]
+        if fest:
+            _render_festival([r for r, _ in fest], [o for _, o in fest])
+        for r, out in zip(renders, outs, strict=True):
+            if r.voice.engine == "espeak-ng":
+                _render_espeak(r, out)
+            elif r.voice.engine == "flite":
+                _render_flite(r, out)
+        result = []
+        for r, out in zip(renders, outs, strict=True):
+            if not out.is_file():
+                raise AudioError(f"{r.voice.engine} produced no audio for {r.word!r} in voice {r.voice.voice}")
+            x, rate, _ = read_float(out)
+            result.append((x, rate))
+        return result

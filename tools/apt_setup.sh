@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install the Debian packages nanokws needs (toolchain, emulator, TTS engines), only those missing.
+# Idempotent; `make setup` runs it. Without root (and without passwordless sudo) it lists what is missing
+# and how to install it, and fails.
+set -euo pipefail
+
+packages=(
+    gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+    espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
+    sox
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "Debian packages: all ${#packages[@]} present"
+    exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+    sudo=()
+elif sudo -n true 2>/dev/null; then
+    sudo=(sudo -n)
+else
+    echo "error: these Debian packages are missing: ${missing[*]}" >&2
+    echo "  install them as root:  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
+echo "Debian packages: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
