@@ -16,6 +16,7 @@ from nanokws import atomic
 from nanokws.config import RunConfig, SynthConfig
 from nanokws.data.manifest import SPLITS, Entry, summarise
 from nanokws.errors import NanokwsError
+from nanokws.metrics import Scores
 from nanokws.progress import rich_reporter
 from nanokws.rundir import RunDir, open_run
 
@@ -155,6 +156,97 @@ def features(run: RunOpt = Path("runs/default"), force: ForceOpt = False) -> Non
         f"MFCC {tuple(f.shape)} (clips x frames x coefficients); "
         f"c0 mean {f[..., 0].mean():.2f}, c1..c{f.shape[-1] - 1} std {f[..., 1:].std():.2f}"
     )
+
+
+def _print_scores(scores: Scores, title: str) -> None:
+    table = Table(title=f"{title}: accuracy {scores.accuracy:.4f} on {scores.n} clips")
+    table.add_column("true \\ predicted")
+    for label in scores.labels:
+        table.add_column(label[:7], justify="right")
+    table.add_column("accuracy", justify="right")
+    for i, label in enumerate(scores.labels):
+        acc = scores.per_class[label]
+        row = [str(v) if v else "." for v in scores.confusion[i]]
+        table.add_row(label, *row, "-" if acc is None else f"{acc:.3f}")
+    out.print(table)
+
+
+@app.command("train")
+def train_cmd(
+    run: RunOpt = Path("runs/default"),
+    stage: Annotated[
+        str | None, typer.Option(help="Run one stage: teacher, student, quantize or eval (default: all).")
+    ] = None,
+    teacher: Annotated[
+        str, typer.Option(help="Teacher: 'scratch' (small Wav2Vec2 trained here), a hub id or a local directory.")
+    ] = "scratch",
+    student: Annotated[str, typer.Option(help="Student: ds_cnn_s, ds_cnn_m, ds_cnn_l or mlperf_ds_cnn.")] = "ds_cnn_s",
+    distill: Annotated[bool, typer.Option("--distill/--no-distill", help="Learn from the teacher too.")] = True,
+    alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the hard-label loss.")] = 0.5,
+    temperature: Annotated[float, typer.Option(min=0.1, help="Distillation temperature.")] = 3.0,
+    epochs: Annotated[int, typer.Option(min=1, help="Student epochs (early stopping may end sooner).")] = 40,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoints.")] = False,
+    force: ForceOpt = False,
+) -> None:
+    """Train the keyword spotter: a Wav2Vec2 teacher, a DS-CNN student distilled from it on MFCC features,
+    full-int8 quantization, and verification with TFLM and LiteRT. Writes metrics.json and report/."""
+    from nanokws.stages.train import TrainOptions, train
+    from nanokws.student.config import StudentConfig
+
+    rd, config = open_run(run)
+    opts = TrainOptions(
+        stage=stage,
+        student=StudentConfig(model=student, epochs=epochs, distill=distill, alpha=alpha, temperature=temperature),
+        teacher=_teacher_config(teacher),
+        resume=resume,
+        force=force,
+    )
+    with rich_reporter(out) as reporter:
+        outcome = train(rd, config, opts, reporter)
+    table = Table(title="stages")
+    for col in ("stage", "wall s", "peak MB (Python)", ""):
+        table.add_column(col)
+    for name, t in outcome.timings.items():
+        table.add_row(name, f"{t.seconds:.1f}", f"{t.peak_python_mb:.0f}", "up to date" if t.skipped else "")
+    out.print(table)
+    for split, m in outcome.metrics.get("splits", {}).items():
+        out.print(
+            f"{split}: float {m['float']['accuracy']:.4f}, int8 {m['int8']['accuracy']:.4f} "
+            f"({m['clips']} clips; TFLM and LiteRT bit-exact)"
+        )
+    if outcome.metrics:
+        out.print(f"wrote {rd.root / 'metrics.json'} and {rd.report}/")
+
+
+def _teacher_config(source: str) -> object:
+    from nanokws.teacher.config import TeacherConfig
+
+    return TeacherConfig(source=source)
+
+
+@app.command("eval")
+def eval_cmd(
+    data: Annotated[Path, typer.Option("--data", help="Folder in the Speech Commands layout.")],
+    model: Annotated[Path, typer.Option("--model", help="A run directory or an int8 .tflite.")] = Path("runs/default"),
+    split: Annotated[str | None, typer.Option(help="Only this split (folders made by `host data`).")] = None,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip unreadable files (and count them).")] = False,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write accuracy, n and per_class here.")] = None,
+) -> None:
+    """Evaluate an int8 model with TFLM on a folder: accuracy, per-class accuracy, confusion matrix. Front end
+    and labels come from the model's metadata (defaults for models made elsewhere)."""
+    from nanokws.evaluate import evaluate
+
+    with rich_reporter(out) as reporter:
+        result = evaluate(data, model, split=split, skip_bad=skip_bad, seed=RunConfig().seed, reporter=reporter)
+    if not result.info.has_metadata:
+        err.print("warning: the model has no nanokws metadata; assuming the default front end and labels")
+    if result.skipped:
+        out.print(f"skipped {len(result.skipped)} unreadable file(s)")
+    _print_scores(result.scores, f"{data}")
+    if json_path:
+        d = result.scores.to_dict()
+        atomic.write_json(json_path, {"accuracy": d["accuracy"], "n": d["n"], "per_class": d["per_class"]} | d)
+        out.print(f"wrote {json_path}")
 
 
 @bench_app.command("frontend")

@@ -31,6 +31,7 @@ BATCH = 256
 class FeaturesOutcome:
     features: np.ndarray  # [clips, frames, n_mfcc] float32
     entries: list[Entry]
+    key: str  # identifies the manifest and front end these features came from
     skipped: bool
     seconds: float = 0.0
 
@@ -66,7 +67,7 @@ def compute_features(run: RunDir, config: RunConfig, *, force: bool, reporter: R
     if not force and run.features.is_file():
         with np.load(run.features) as cached:
             if str(cached["key"]) == key:
-                return FeaturesOutcome(features=cached["features"], entries=entries, skipped=True)
+                return FeaturesOutcome(features=cached["features"], entries=entries, key=key, skipped=True)
     start = time.perf_counter()
     feats = np.zeros((len(entries), config.frontend.n_frames, config.frontend.n_mfcc), dtype=np.float32)
     task = reporter.task("computing MFCC", len(entries))
@@ -78,4 +79,4 @@ def compute_features(run: RunDir, config: RunConfig, *, force: bool, reporter: R
     buf = io.BytesIO()
     np.savez(buf, features=feats, key=np.array(key), paths=np.array([e.path for e in entries]))
     atomic.write_bytes(run.features, buf.getvalue())
-    return FeaturesOutcome(features=feats, entries=entries, skipped=False, seconds=seconds)
+    return FeaturesOutcome(features=feats, entries=entries, key=key, skipped=False, seconds=seconds)

@@ -1,0 +1,262 @@
+"""`host train`: features -> teacher -> soft labels -> distilled student -> int8 -> verified evaluation.
+
+Each stage writes its artifact atomically into the run directory with a record of the inputs it was made
+from (`<artifact>.inputs.json`); a stage whose inputs have not changed says so and skips.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nanokws import atomic
+from nanokws.config import RunConfig
+from nanokws.errors import ConfigError, NanokwsError
+from nanokws.progress import Reporter
+from nanokws.rundir import RunDir
+from nanokws.stages.features import FeaturesOutcome, compute_features
+from nanokws.student.config import StudentConfig
+
+STAGES: tuple[str, ...] = ("teacher", "student", "quantize", "eval")
+REPRESENTATIVE_CLIPS = 500
+
+
+class VerificationError(NanokwsError):
+    """The reference interpreters disagree on the int8 model."""
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    stage: str | None = None  # None: every stage
+    student: StudentConfig = field(default_factory=StudentConfig)
+    teacher: Any = None  # TeacherConfig; None: the default
+    resume: bool = False
+    force: bool = False
+
+
+@dataclass
+class StageTiming:
+    seconds: float
+    peak_python_mb: float
+    skipped: bool
+
+
+@dataclass
+class TrainOutcome:
+    timings: dict[str, StageTiming] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def _digest(*parts: object) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else json.dumps(p, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _up_to_date(artifact: Path, key: str) -> bool:
+    record = artifact.with_name(artifact.name + ".inputs.json")
+    try:
+        return artifact.exists() and json.loads(record.read_text())["key"] == key
+    except (OSError, json.JSONDecodeError, KeyError):
+        return False
+
+
+def _record(artifact: Path, key: str) -> None:
+    atomic.write_json(artifact.with_name(artifact.name + ".inputs.json"), {"key": key})
+
+
+def _split(feats: FeaturesOutcome, labels: tuple[str, ...], split: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    index = {label: i for i, label in enumerate(labels)}
+    rows = [i for i, e in enumerate(feats.entries) if e.split == split]
+    missing = {e.label for e in feats.entries} - set(index)
+    if missing:
+        raise ConfigError(f"the data has classes the run does not know: {', '.join(sorted(missing))}")
+    return feats.features[rows], np.array([index[feats.entries[i].label] for i in rows]), rows
+
+
+def _timed(name: str, outcome: TrainOutcome, fn: Callable[[], bool]) -> None:
+    tracemalloc.start()
+    start = time.perf_counter()
+    skipped = fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    outcome.timings[name] = StageTiming(round(time.perf_counter() - start, 2), round(peak / 2**20, 1), skipped)
+
+
+def train(run: RunDir, config: RunConfig, opts: TrainOptions, reporter: Reporter) -> TrainOutcome:
+    import os
+
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN reorders float sums: not reproducible
+    if opts.stage is not None and opts.stage not in STAGES:
+        raise ConfigError(f"unknown stage {opts.stage!r}", hint=f"choose from {', '.join(STAGES)}")
+    outcome = TrainOutcome()
+    wanted = STAGES if opts.stage is None else (opts.stage,)
+    feats = compute_features(run, config, force=False, reporter=reporter)
+
+    teacher_logits: np.ndarray | None = None
+    if opts.stage == "teacher" or ("student" in wanted and opts.student.distill):
+        holder: dict[str, np.ndarray] = {}
+
+        def do_teacher() -> bool:
+            holder["logits"] = _teacher_stage(run, config, opts, feats, reporter)
+            return False
+
+        _timed("teacher", outcome, do_teacher)
+        teacher_logits = holder.get("logits")
+
+    if "student" in wanted:
+        _timed("student", outcome, lambda: _student_stage(run, config, opts, feats, teacher_logits, reporter))
+    if "quantize" in wanted:
+        _timed("quantize", outcome, lambda: _quantize_stage(run, config, feats, opts.force))
+    if "eval" in wanted:
+
+        def do_eval() -> bool:
+            outcome.metrics = _eval_stage(run, config, feats, opts, outcome)
+            return False
+
+        _timed("eval", outcome, do_eval)
+    return outcome
+
+
+def _teacher_stage(
+    run: RunDir, config: RunConfig, opts: TrainOptions, feats: FeaturesOutcome, reporter: Reporter
+) -> np.ndarray:
+    from nanokws.soft_labels import soft_labels
+    from nanokws.teacher.config import TeacherConfig
+    from nanokws.teacher.wav2vec2 import train_teacher
+
+    cfg = opts.teacher or TeacherConfig()
+    teacher = train_teacher(
+        run.root, config.labels, feats.entries, run.data, cfg, resume=opts.resume, reporter=reporter
+    )
+    train_entries = [e for e in feats.entries if e.split == "train"]
+    return soft_labels(run.root, teacher, train_entries, run.data, reporter)
+
+
+def _student_stage(
+    run: RunDir,
+    config: RunConfig,
+    opts: TrainOptions,
+    feats: FeaturesOutcome,
+    teacher_logits: np.ndarray | None,
+    reporter: Reporter,
+) -> bool:
+    from nanokws.frontend import mfcc
+    from nanokws.student.train import StudentData, train_student
+
+    cfg = opts.student
+    artifact = run.root / "student.keras"
+    teacher_key = _digest(teacher_logits.tobytes()) if teacher_logits is not None else None
+    key = _digest(asdict(cfg), config.seed, feats.key, teacher_key)
+    if not opts.force and _up_to_date(artifact, key):
+        reporter.log(f"student is up to date ({artifact})")
+        return True
+    x_train, y_train, _ = _split(feats, config.labels, "train")
+    x_val, y_val, _ = _split(feats, config.labels, "validation")
+    if len(x_val) == 0:
+        raise ConfigError("the validation split is empty", path=run.data, hint="add speakers to the data")
+    silence = mfcc(np.zeros(config.frontend.clip_samples, dtype=np.int16), config.frontend)[0]
+    data = StudentData(x_train, y_train, teacher_logits, x_val, y_val, silence)
+    result = train_student(
+        data, len(config.labels), cfg, run.root / "student_checkpoints", seed=config.seed,
+        resume=opts.resume, reporter=reporter,
+    )  # fmt: skip
+    atomic.write_json(run.root / "student_history.json", result.history)
+    _record(artifact, key)
+    return False
+
+
+def _representative(feats: FeaturesOutcome, config: RunConfig) -> np.ndarray:
+    x_train, _, _ = _split(feats, config.labels, "train")
+    order = np.random.default_rng(config.seed).permutation(len(x_train))[:REPRESENTATIVE_CLIPS]
+    return x_train[np.sort(order)]
+
+
+def _quantize_stage(run: RunDir, config: RunConfig, feats: FeaturesOutcome, force: bool) -> bool:
+    import keras
+
+    from nanokws.tflite.convert import to_int8_tflite
+
+    student = run.root / "student.keras"
+    if not student.is_file():
+        raise ConfigError("no student model to quantize", path=student, hint="run `host train --stage student`")
+    artifact = run.root / "model_int8.tflite"
+    key = _digest(_file_digest(student), feats.key, REPRESENTATIVE_CLIPS)
+    if not force and _up_to_date(artifact, key):
+        return True
+    model = keras.models.load_model(student, compile=False)
+    tflite = to_int8_tflite(model, _representative(feats, config), {"run": config.to_dict()})
+    atomic.write_bytes(artifact, tflite)
+    _record(artifact, key)
+    return False
+
+
+def _eval_stage(
+    run: RunDir, config: RunConfig, feats: FeaturesOutcome, opts: TrainOptions, outcome: TrainOutcome
+) -> dict[str, Any]:
+    import keras
+
+    from nanokws.metrics import plot_confusion, plot_curves, score
+    from nanokws.tflite.interpreters import LiteRtInterpreter, TflmInterpreter
+    from nanokws.tflite.metadata import model_info, quantize_input
+
+    model_bytes = (run.root / "model_int8.tflite").read_bytes()
+    info = model_info(model_bytes, str(run.root / "model_int8.tflite"))
+    student = keras.models.load_model(run.root / "student.keras", compile=False)
+    metrics: dict[str, Any] = {"splits": {}}
+    report = run.report
+    report.mkdir(exist_ok=True)
+    for split in ("validation", "test"):
+        x, y, _ = _split(feats, config.labels, split)
+        if len(x) == 0:
+            continue
+        float_pred = np.argmax(student.predict(x[..., None], batch_size=256, verbose=0), axis=1)
+        q = quantize_input(x, info)
+        tflm = TflmInterpreter(model_bytes).run(q)
+        litert = LiteRtInterpreter(model_bytes).run(q)
+        mismatched = int(np.sum(np.any(tflm != litert, axis=1)))
+        if mismatched:
+            raise VerificationError(
+                f"TFLM and LiteRT (reference kernels) disagree on {mismatched} of {len(x)} {split} clips",
+                path=run.root / "model_int8.tflite",
+                hint="the model uses an op whose reference kernels round differently (see DESIGN.md §3)",
+            )
+        s_float = score(y, float_pred, config.labels)
+        s_int8 = score(y, np.argmax(tflm, axis=1), config.labels)
+        metrics["splits"][split] = {
+            "float": s_float.to_dict(),
+            "int8": s_int8.to_dict(),
+            "interpreters_bit_exact": True,
+            "clips": len(x),
+        }
+        if split == "test":
+            plot_confusion(s_float, "float, test split", report / "confusion_float.png")
+            plot_confusion(s_int8, "int8 (TFLM), test split", report / "confusion_int8.png")
+    histories = {}
+    curves = {"student": run.root / "student_history.json", "teacher": run.root / "teacher" / "history.json"}
+    for name, path in curves.items():
+        if path.is_file():
+            histories[name] = json.loads(path.read_text())
+    if histories:
+        plot_curves(histories, report / "curves.png")
+    metrics["sizes"] = {
+        "tflite_bytes": len(model_bytes),
+        "student_parameters": int(student.count_params()),
+    }
+    metrics["student"] = asdict(opts.student)
+    metrics["stages"] = {k: asdict(v) for k, v in outcome.timings.items()}
+    atomic.write_json(run.root / "metrics.json", metrics)
+    return metrics

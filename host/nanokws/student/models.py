@@ -1,0 +1,75 @@
+"""The DS-CNN family (Hello Edge S/M/L, MLPerf Tiny's reference) as Keras models that output logits.
+
+Every model pools with `AveragePooling2D` over the whole feature map rather than `GlobalAveragePooling2D`:
+the converter turns the latter into MEAN, which LiteRT's reference kernels and TFLM round differently in the
+last bit (DESIGN.md §3); AVERAGE_POOL_2D agrees bit for bit. For the same reason the classifier is a 1x1
+convolution rather than a Dense layer (see `build`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+from keras import layers
+
+from nanokws.errors import ConfigError
+
+# Keras' default 0.99 needs thousands of steps before the moving statistics match the raw MFCC's large
+# c0; small datasets train a few hundred steps, and inference would then see stale statistics.
+BN_MOMENTUM = 0.9
+
+
+@dataclass(frozen=True)
+class DsCnnSpec:
+    """A first 10x4 convolution (stride 2) then `blocks` depthwise-separable blocks of `channels`."""
+
+    channels: int
+    blocks: int
+    first_dropout: float
+    final_dropout: float
+    description: str
+
+
+FAMILY: dict[str, DsCnnSpec] = {
+    "ds_cnn_s": DsCnnSpec(64, 4, 0.2, 0.4, "Hello Edge DS-CNN S: 64 channels, 4 blocks"),
+    "ds_cnn_m": DsCnnSpec(172, 4, 0.2, 0.4, "Hello Edge DS-CNN M: 172 channels, 4 blocks"),
+    "ds_cnn_l": DsCnnSpec(276, 5, 0.2, 0.4, "Hello Edge DS-CNN L: 276 channels, 5 blocks"),
+    # MLPerf Tiny's reference keyword spotter (about 23.8 K parameters with batch norm folded).
+    "mlperf_ds_cnn": DsCnnSpec(64, 4, 0.2, 0.4, "MLPerf Tiny reference DS-CNN (as DS-CNN S, MLPerf's dropout)"),
+}
+
+
+def build(name: str, frames: int, coefficients: int, classes: int, *, batch_size: int | None = None) -> keras.Model:
+    """A DS-CNN by name; `batch_size=1` gives the static-shape twin used for conversion (DESIGN.md §3)."""
+    if name not in FAMILY:
+        raise ConfigError(f"unknown student model {name!r}", hint=f"choose from {', '.join(FAMILY)}")
+    spec = FAMILY[name]
+    inputs = keras.Input(shape=(frames, coefficients, 1), batch_size=batch_size, name="mfcc")
+    x = layers.Conv2D(spec.channels, (10, 4), strides=(2, 2), padding="same", use_bias=False)(inputs)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
+    x = layers.ReLU()(x)
+    x = layers.Dropout(spec.first_dropout)(x)
+    for _ in range(spec.blocks):
+        x = layers.DepthwiseConv2D((3, 3), padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
+        x = layers.ReLU()(x)
+        x = layers.Conv2D(spec.channels, (1, 1), use_bias=False)(x)
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
+        x = layers.ReLU()(x)
+    x = layers.Dropout(spec.final_dropout)(x)
+    x = layers.AveragePooling2D(pool_size=(int(x.shape[1]), int(x.shape[2])))(x)
+    # The classifier is a 1x1 convolution, not Dense: LiteRT 2.3's reference FULLY_CONNECTED requantizes
+    # with single rounding and TFLM with double rounding, so they differ by 1 LSB at ties (measured here on
+    # about 3% of clips); CONV_2D rounds alike in both. The converter makes it CONV_2D + RESHAPE.
+    x = layers.Conv2D(classes, (1, 1), name="logits")(x)
+    logits = layers.Reshape((classes,))(x)
+    return keras.Model(inputs, logits, name=name)
+
+
+def with_softmax(logits_model: keras.Model, batch_size: int | None = 1) -> keras.Model:
+    """The deployable model: same weights, static batch, probabilities out (int8 output in the .tflite)."""
+    frames, coefficients = int(logits_model.input.shape[1]), int(logits_model.input.shape[2])
+    twin = build(logits_model.name, frames, coefficients, int(logits_model.output.shape[-1]), batch_size=batch_size)
+    twin.set_weights(logits_model.get_weights())
+    return keras.Model(twin.input, layers.Softmax(name="probabilities")(twin.output), name=logits_model.name)

@@ -1,0 +1,138 @@
+"""Training the student with knowledge distillation, early stopping and resumable checkpoints.
+
+loss = alpha * CE(hard labels, student) + (1 - alpha) * T^2 * KL(softmax(teacher / T) || softmax(student / T))
+With `distill=False` the loss is the hard-label cross-entropy alone, so the teacher's gain is measured.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nanokws import atomic
+from nanokws.progress import Reporter
+from nanokws.student.augment import augment_batch
+from nanokws.student.config import StudentConfig
+from nanokws.student.models import build
+
+
+@dataclass(frozen=True)
+class StudentData:
+    x_train: np.ndarray  # [N, frames, coeffs] float32
+    y_train: np.ndarray  # [N] class index
+    teacher_train: np.ndarray | None  # [N, classes] teacher logits, or None
+    x_val: np.ndarray
+    y_val: np.ndarray
+    silence_frame: np.ndarray  # [coeffs]: the features of digital silence
+
+
+@dataclass(frozen=True)
+class StudentOutcome:
+    model_path: Path
+    history: list[dict[str, float]]
+    best_epoch: int
+    best_val_accuracy: float
+    resumed_from: int  # epochs already done when this call started
+
+
+def _kd_loss(classes: int, alpha: float, temperature: float):  # noqa: ANN202 - a Keras loss closure
+    from keras import ops
+
+    def loss(y, logits):  # noqa: ANN001, ANN202
+        hard, teacher = y[:, :classes], y[:, classes:]
+        ce = -ops.sum(hard * ops.log_softmax(logits, axis=-1), axis=-1)
+        if alpha >= 1.0:
+            return ce
+        log_p_t = ops.log_softmax(teacher / temperature, axis=-1)
+        log_p_s = ops.log_softmax(logits / temperature, axis=-1)
+        kl = ops.sum(ops.exp(log_p_t) * (log_p_t - log_p_s), axis=-1)
+        return alpha * ce + (1.0 - alpha) * temperature**2 * kl
+
+    return loss
+
+
+def _accuracy(classes: int):  # noqa: ANN202
+    from keras import ops
+
+    def accuracy(y, logits):  # noqa: ANN001, ANN202
+        return ops.mean(ops.cast(ops.argmax(y[:, :classes], axis=-1) == ops.argmax(logits, axis=-1), "float32"))
+
+    return accuracy
+
+
+def train_student(
+    data: StudentData,
+    classes: int,
+    cfg: StudentConfig,
+    out_dir: Path,
+    *,
+    seed: int,
+    resume: bool,
+    reporter: Reporter,
+) -> StudentOutcome:
+    """Train into `out_dir` (checkpoint.keras + state.json each epoch); write `out_dir/student.keras` with
+    the best weights. With `resume`, continue from the last checkpoint."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ckpt, state_path, best_path = out_dir / "checkpoint.keras", out_dir / "state.json", out_dir / "best.weights.h5"
+    frames, coeffs = data.x_train.shape[1:]
+    hard = np.eye(classes, dtype=np.float32)[data.y_train]
+    use_teacher = cfg.distill and data.teacher_train is not None
+    teacher = data.teacher_train.astype(np.float32) if use_teacher else np.zeros_like(hard)
+    y_train = np.concatenate([hard, teacher], axis=1)
+    alpha = cfg.alpha if use_teacher else 1.0
+    custom = {"loss": _kd_loss(classes, alpha, cfg.temperature), "accuracy": _accuracy(classes)}
+
+    state = {"epoch": 0, "best_epoch": -1, "best_val_accuracy": -1.0, "history": []}
+    if resume and ckpt.is_file() and state_path.is_file():
+        state = json.loads(state_path.read_text())
+        model = keras.models.load_model(ckpt, custom_objects=custom, compile=True)
+    else:
+        model = build(cfg.model, frames, coeffs, classes)
+        steps = int(np.ceil(len(y_train) / cfg.batch_size)) * cfg.epochs
+        schedule = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=steps)
+        model.compile(optimizer=keras.optimizers.Adam(schedule), loss=custom["loss"], metrics=[custom["accuracy"]])
+    resumed_from = int(state["epoch"])
+
+    task = reporter.task(f"training {cfg.model}", cfg.epochs)
+    task.advance(resumed_from)
+    for epoch in range(resumed_from, cfg.epochs):
+        if epoch - state["best_epoch"] > cfg.patience and state["best_epoch"] >= 0:
+            break
+        rng = np.random.default_rng([seed, epoch])
+        x = augment_batch(data.x_train, data.silence_frame, cfg, rng)[..., None]
+        order = rng.permutation(len(x))
+        h = model.fit(x[order], y_train[order], batch_size=cfg.batch_size, epochs=1, verbose=0, shuffle=False)
+        logits = model.predict(data.x_val[..., None], batch_size=256, verbose=0)
+        val_acc = float(np.mean(np.argmax(logits, axis=1) == data.y_val))
+        state["history"].append(
+            {"epoch": epoch + 1, "loss": float(h.history["loss"][-1]),
+             "accuracy": float(h.history["accuracy"][-1]), "val_accuracy": val_acc}
+        )  # fmt: skip
+        if val_acc > state["best_val_accuracy"]:
+            state["best_val_accuracy"], state["best_epoch"] = val_acc, epoch
+            with atomic.atomic_path(best_path, suffix=".weights.h5") as tmp:
+                model.save_weights(tmp)
+        state["epoch"] = epoch + 1
+        with atomic.atomic_path(ckpt, suffix=".keras") as tmp:
+            model.save(tmp)
+        atomic.write_json(state_path, state)
+        task.advance()
+
+    final = build(cfg.model, frames, coeffs, classes)
+    final.load_weights(best_path)
+    model_path = out_dir.parent / "student.keras"
+    with atomic.atomic_path(model_path, suffix=".keras") as tmp:
+        final.save(tmp)
+    return StudentOutcome(
+        model_path=model_path,
+        history=state["history"],
+        best_epoch=int(state["best_epoch"]) + 1,
+        best_val_accuracy=float(state["best_val_accuracy"]),
+        resumed_from=resumed_from,
+    )

@@ -1,0 +1,35 @@
+"""Full-integer int8 conversion of a Keras student (int8 input and output), with our metadata attached."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from nanokws.tflite.metadata import with_metadata
+
+
+def to_int8_tflite(logits_model: Any, representative: np.ndarray, metadata: dict[str, Any]) -> bytes:
+    """Convert `logits_model` (+ softmax, static batch of 1) to a full-int8 flatbuffer.
+
+    `representative`: [N, frames, coeffs] float features from the training split; they fix the activation
+    ranges, so they are taken in a fixed order for reproducible bytes.
+    """
+    import tensorflow as tf
+
+    from nanokws.student.models import with_softmax
+
+    deploy = with_softmax(logits_model, batch_size=1)
+
+    def samples() -> Iterator[list[np.ndarray]]:
+        for x in representative:
+            yield [x[None, ..., None].astype(np.float32)]
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(deploy)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = samples
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return with_metadata(converter.convert(), metadata)
