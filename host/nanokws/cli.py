@@ -269,6 +269,36 @@ def bench_frontend(
         out.print(f"wrote {json_path}")
 
 
+@bench_app.command("loeo")
+def bench_loeo(
+    run: RunOpt = Path("runs/default"),
+    engines: Annotated[str | None, typer.Option(help="Comma-separated engines to hold out (default: all).")] = None,
+    student: Annotated[str, typer.Option(help="Student model.")] = "ds_cnn_s",
+    epochs: Annotated[int, typer.Option(min=1, help="Student epochs.")] = 40,
+    teacher: Annotated[str, typer.Option(help="Teacher source, as for `host train`.")] = "scratch",
+) -> None:
+    """Leave-one-engine-out: for each TTS engine, train without it (with and without distillation) and test
+    on it. Writes <run>/loeo.json; the sub-runs live in <run>/loeo/."""
+    from nanokws.bench.loeo import run_loeo
+    from nanokws.student.config import StudentConfig
+
+    rd, _ = open_run(run)
+    held = tuple(e.strip() for e in engines.split(",")) if engines else None
+    with rich_reporter(out) as reporter:
+        results = run_loeo(
+            rd, student=StudentConfig(model=student, epochs=epochs), teacher=_teacher_config(teacher),
+            engines=held, reporter=reporter,
+        )  # fmt: skip
+    table = Table(title="leave-one-engine-out (test = every clip of the held-out engine)")
+    for col in ("held out", "distilled", "clips", "float", "int8"):
+        table.add_column(col)
+    for r in results:
+        table.add_row(r.held_out, "yes" if r.distill else "no", str(r.test_clips), f"{r.float_accuracy:.4f}",
+                      f"{r.int8_accuracy:.4f}")  # fmt: skip
+    out.print(table)
+    out.print(f"wrote {rd.root / 'loeo.json'}")
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)

@@ -78,12 +78,16 @@ class SynthConfig:
     unknown_clips: int = 300
     silence_clips: int = 300
     noise_seconds: int = 30  # length of each `_background_noise_` file
-    snr_db: tuple[float, float] = (5.0, 30.0)
-    noise_probability: float = 0.8
-    reverb_probability: float = 0.3
-    speed_range: tuple[float, float] = (0.85, 1.15)
-    pitch_semitones: float = 2.0
-    gain_db: tuple[float, float] = (-20.0, 0.0)
+    # Measured on 300 clips a keyword, DS-CNN S, 15 epochs: harsher settings (SNR from 5 dB, noise on 80%,
+    # gain to -20 dB, speed +-15%, pitch +-2 semitones) gave 0.78 on held-out voices of the same engines and
+    # 0.47 on the validation split (mostly unseen voices); milder ones (10 dB, 50%, -10 dB, +-10%, +-1)
+    # 0.88 and 0.43. These defaults sit between the two.
+    snr_db: tuple[float, float] = (8.0, 35.0)
+    noise_probability: float = 0.65
+    reverb_probability: float = 0.25
+    speed_range: tuple[float, float] = (0.88, 1.12)
+    pitch_semitones: float = 1.5
+    gain_db: tuple[float, float] = (-15.0, 0.0)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,25 @@
+"""Leave-one-engine-out keeps the held-out engine entirely out of training and validation."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from nanokws.bench.loeo import held_out_entries
+
+
+def test_held_out_engine_is_only_in_the_test_split(small_entries) -> None:
+    for engine in ("espeak-ng", "flite", "festival"):
+        subset = held_out_entries(small_entries, engine)
+        assert all(e.split == "test" for e in subset if e.engine == engine)
+        assert sum(e.engine == engine for e in subset) == sum(e.engine == engine for e in small_entries)
+        others_in_test = [e for e in subset if e.split == "test" and e.engine not in (engine, "noise")]
+        assert not others_in_test  # the test set is the held-out engine (and silence) only
+        trained = {e.engine for e in subset if e.split in ("train", "validation")}
+        assert engine not in trained and trained - {"noise"}
+
+
+def test_silence_keeps_its_split(small_entries) -> None:
+    subset = held_out_entries(small_entries, "flite")
+    before = Counter(e.split for e in small_entries if e.label == "_silence_")
+    after = Counter(e.split for e in subset if e.label == "_silence_")
+    assert before == after

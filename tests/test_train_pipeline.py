@@ -1,0 +1,119 @@
+"""`host train` runs its stages end to end on a small run, resumes, is reproducible to the byte, and
+`host eval --json` reports the same int8 accuracy as the training run measured."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nanokws.config import RunConfig
+from nanokws.progress import NullReporter
+from nanokws.rundir import open_run
+from nanokws.stages.train import TrainOptions, train
+from nanokws.student.config import StudentConfig
+
+from conftest import SMALL_SYNTH
+
+pytestmark = pytest.mark.slow
+
+
+def host(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "nanokws.cli", *args], capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = tmp_path_factory.mktemp("train") / "run"
+    r = host("data", "synth", "--run", str(run), "--clips-per-keyword", "12")
+    assert r.returncode == 0, r.stderr
+    r = host("train", "--run", str(run), "--no-distill", "--epochs", "3")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "bit-exact" in r.stdout
+    return run
+
+
+def test_train_writes_every_artifact(trained: Path) -> None:
+    for name in ("student.keras", "model_int8.tflite", "metrics.json", "report/confusion_int8.png", "report/curves.png"):
+        assert (trained / name).is_file(), name
+    metrics = json.loads((trained / "metrics.json").read_text())
+    test = metrics["splits"]["test"]
+    assert test["interpreters_bit_exact"] and test["clips"] > 0
+    assert 0.0 <= test["int8"]["accuracy"] <= 1.0
+    assert set(metrics["stages"]) >= {"student", "quantize"}
+
+
+def test_eval_json_reports_what_training_measured(trained: Path, tmp_path: Path) -> None:
+    out = tmp_path / "eval.json"
+    r = host("eval", "--data", str(trained / "data"), "--model", str(trained), "--split", "test", "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    result = json.loads(out.read_text())
+    assert set(result) >= {"accuracy", "n", "per_class"}
+    metrics = json.loads((trained / "metrics.json").read_text())["splits"]["test"]["int8"]
+    assert result["n"] == metrics["n"]
+    assert result["accuracy"] == pytest.approx(metrics["accuracy"])
+    assert set(result["per_class"]) == set(RunConfig().labels)
+
+
+def test_eval_counts_other_words_as_unknown(trained: Path, tmp_path: Path) -> None:
+    out = tmp_path / "eval.json"
+    # a raw Speech Commands folder: word folders (bed, marvin, ...), no manifest
+    raw = tmp_path / "raw"
+    for d in (trained / "data").iterdir():
+        if d.is_dir():
+            (raw / d.name).mkdir(parents=True)
+            for f in sorted(d.glob("*.wav"))[:2]:
+                (raw / d.name / f.name).write_bytes(f.read_bytes())
+    r = host("eval", "--data", str(raw), "--model", str(trained / "model_int8.tflite"), "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    result = json.loads(out.read_text())
+    confusion = np.array(result["confusion"])
+    unknown_row = result["labels"].index("_unknown_")
+    assert confusion[unknown_row].sum() == 2 * len([d for d in raw.iterdir() if d.name in SMALL_SYNTH.filler_words])
+
+
+def test_second_train_is_up_to_date(trained: Path) -> None:
+    r = host("train", "--run", str(trained), "--no-distill", "--epochs", "3")
+    assert r.returncode == 0
+    assert r.stdout.count("up to date") >= 2  # student and quantize
+
+
+class _StopAfter:
+    """A reporter that interrupts training (as Ctrl-C would) once `epochs` epochs have finished."""
+
+    def __init__(self, epochs: int) -> None:
+        self.left = epochs
+
+    def task(self, description: str, total: int) -> _StopAfter:
+        return self
+
+    def advance(self, n: int = 1) -> None:
+        self.left -= n
+        if n and self.left <= 0:
+            raise KeyboardInterrupt
+
+    def log(self, message: str) -> None:
+        pass
+
+
+def test_interrupted_training_resumes_and_reproduces_the_bytes(tmp_path: Path, trained: Path) -> None:
+    """Stopped after 2 of 3 epochs and resumed, training gives the very .tflite of an uninterrupted run."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_bytes((trained / "config.json").read_bytes())
+    (run / "data").symlink_to(trained / "data")
+    rd, config = open_run(run)
+    opts = TrainOptions(stage="student", student=StudentConfig(epochs=3, distill=False))
+    with pytest.raises(KeyboardInterrupt):
+        train(rd, config, opts, _StopAfter(2))
+    assert json.loads((run / "student_checkpoints" / "state.json").read_text())["epoch"] == 2
+    assert not (run / "student.keras").exists()
+    train(rd, config, TrainOptions(stage="student", student=opts.student, resume=True), NullReporter())
+    state = json.loads((run / "student_checkpoints" / "state.json").read_text())
+    assert state["epoch"] == 3 and [h["epoch"] for h in state["history"]] == [1, 2, 3]
+    train(rd, config, TrainOptions(stage="quantize"), NullReporter())
+    assert (run / "model_int8.tflite").read_bytes() == (trained / "model_int8.tflite").read_bytes()
