@@ -32,7 +32,7 @@ def _ops(model: bytes) -> list[str]:
     return [names[m.operatorCodes[op.opcodeIndex].builtinCode] for op in m.subgraphs[0].operators]
 
 
-def _randomised(model, seed: int = 42):  # noqa: ANN001, ANN202
+def _randomised(model, seed: int = 42):
     """Random but well-conditioned weights: a freshly built model gives almost constant logits, which
     quantize to a softmax input scale so small that TFLM refuses the model."""
     rng = np.random.default_rng(seed)

@@ -11,13 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import SMALL_SYNTH
 from nanokws.config import RunConfig
 from nanokws.progress import NullReporter
 from nanokws.rundir import open_run
 from nanokws.stages.train import TrainOptions, train
 from nanokws.student.config import StudentConfig
-
-from conftest import SMALL_SYNTH
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +37,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_train_writes_every_artifact(trained: Path) -> None:
-    for name in ("student.keras", "model_int8.tflite", "metrics.json", "report/confusion_int8.png", "report/curves.png"):
+    artifacts = ("student.keras", "model_int8.tflite", "metrics.json", "report/confusion_int8.png", "report/curves.png")
+    for name in artifacts:
         assert (trained / name).is_file(), name
     metrics = json.loads((trained / "metrics.json").read_text())
     test = metrics["splits"]["test"]

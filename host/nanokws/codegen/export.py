@@ -1,0 +1,118 @@
+"""`host export` for the model: compile an int8 `.tflite` to C (kws_model.c/.h) and embed the flatbuffer
+for TFLM users (model_data.c/.h).
+
+The pipeline is read (graph.py) -> lower each op to a kernel call (lowering.py) -> plan the arena
+(planner.py) -> render the templates (render.py). Everything but the final writes is pure, so tests can
+compile a model without touching the disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nanokws import atomic
+from nanokws.codegen.graph import Graph, read_graph
+from nanokws.codegen.lowering import Step, lower
+from nanokws.codegen.planner import BEFORE_FIRST_STEP, Lifetime, Plan, plan_arena
+from nanokws.codegen.render import render, sha256
+
+MODEL_FILES = ("kws_model.h", "kws_model.c", "model_data.h", "model_data.c")
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    graph: Graph
+    steps: tuple[Step, ...]
+    plan: Plan
+
+    @property
+    def weight_bytes(self) -> int:
+        """Weights and biases, as const arrays in flash."""
+        return sum(a.nbytes for s in self.steps for a in s.arrays if a.role in ("weights", "bias"))
+
+    @property
+    def parameter_bytes(self) -> int:
+        """Per-channel multipliers and shifts, as const arrays in flash."""
+        return sum(a.nbytes for s in self.steps for a in s.arrays if a.role in ("multiplier", "shift"))
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    files: tuple[Path, ...]
+    arena_bytes: int
+    weight_bytes: int
+    parameter_bytes: int
+    model_bytes: int  # the .tflite file
+    ops: tuple[str, ...]  # op names, in execution order
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+
+
+def plan_steps(graph: Graph, steps: tuple[Step, ...]) -> Plan:
+    first: dict[int, int] = {graph.input: BEFORE_FIRST_STEP}
+    last: dict[int, int] = {graph.input: BEFORE_FIRST_STEP}
+    for i, step in enumerate(steps):
+        for t in step.inputs:
+            last[t] = max(last.get(t, i), i)
+        first.setdefault(step.output, i)
+        last.setdefault(step.output, i)
+    last[graph.output] = len(steps)
+    lifetimes = [Lifetime(t, graph.tensor(t).nbytes, first[t], last[t]) for t in sorted(first)]
+    aliases = [(s.output, s.inputs[0]) for s in steps if s.is_alias]
+    return plan_arena(lifetimes, aliases)
+
+
+def compile_model(model: bytes, origin: str = "model") -> CompiledModel:
+    """Read, check, lower and plan `model`; raises ModelFileError or an ExportError subclass."""
+    graph = read_graph(model, origin)
+    steps = lower(graph)
+    return CompiledModel(graph, steps, plan_steps(graph, steps))
+
+
+def render_model(compiled: CompiledModel, model: bytes, origin: str) -> dict[str, str]:
+    """The generated files' text by file name."""
+    g = compiled.graph
+    inputs = {"model": (origin, sha256(model))}
+    context = {
+        "steps": compiled.steps,
+        "plan": compiled.plan,
+        "offsets": compiled.plan.offsets,
+        "tensors": g.tensors,
+        "input": g.tensor(g.input),
+        "output": g.tensor(g.output),
+        "ops": [s.op for s in compiled.steps],
+        "arena_bytes": compiled.plan.arena_bytes,
+        "weight_bytes": compiled.weight_bytes,
+        "data": np.frombuffer(model, dtype=np.uint8),
+        "size": len(model),
+    }
+    return {name: render(f"{name}.j2", inputs, context) for name in MODEL_FILES}
+
+
+def export_model(tflite_bytes: bytes, out_dir: Path, origin: str) -> ExportResult:
+    """Compile `tflite_bytes` to C in `out_dir` (each file written atomically, and only if it changed).
+
+    `origin` names the model in the generated files' headers (with its sha256); pass a path relative to
+    the run directory so that regenerating elsewhere gives identical bytes.
+    """
+    compiled = compile_model(tflite_bytes, origin)
+    files = []
+    for name, text in render_model(compiled, tflite_bytes, origin).items():
+        target = out_dir / name
+        if not (target.is_file() and target.read_text(encoding="utf-8") == text):
+            atomic.write_text(target, text)
+        files.append(target)
+    g = compiled.graph
+    return ExportResult(
+        files=tuple(files),
+        arena_bytes=compiled.plan.arena_bytes,
+        weight_bytes=compiled.weight_bytes,
+        parameter_bytes=compiled.parameter_bytes,
+        model_bytes=len(tflite_bytes),
+        ops=tuple(s.op for s in compiled.steps),
+        input_shape=g.tensor(g.input).shape,
+        output_shape=g.tensor(g.output).shape,
+    )
