@@ -102,3 +102,21 @@ def test_bench_frontend_writes_json(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     result = json.loads(out.read_text())
     assert result["clips"] == 20 and result["numpy_batched_clips_per_s"] > 0 and result["librosa_clips_per_s"] > 0
+
+
+def test_export_compiles_a_foreign_model_to_c(tmp_path: Path) -> None:
+    model = Path(__file__).resolve().parents[2] / "shared" / "models" / "mlperf_kws_ref_model.tflite"
+    r = host("export", "--model", str(model), "--out", str(tmp_path / "gen"))
+    assert r.returncode == 0, r.stderr
+    assert "arena 16000 B" in r.stdout
+    assert {p.name for p in (tmp_path / "gen").iterdir()} == {
+        "kws_model.h",
+        "kws_model.c",
+        "model_data.h",
+        "model_data.c",
+    }
+
+
+def test_export_of_a_missing_model_is_a_clear_error(tmp_path: Path) -> None:
+    r = host("export", "--model", str(tmp_path / "none.tflite"), "--out", str(tmp_path / "gen"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "none.tflite" in r.stderr

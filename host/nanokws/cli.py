@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +20,10 @@ from nanokws.errors import NanokwsError
 from nanokws.metrics import Scores
 from nanokws.progress import rich_reporter
 from nanokws.rundir import RunDir, open_run
+
+# TensorFlow's C++ start-up chatter is not for users; oneDNN reorders float sums (not reproducible).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 app = typer.Typer(
     help="nanokws: train a keyword spotter on the host and generate its firmware.",
@@ -247,6 +252,27 @@ def eval_cmd(
         d = result.scores.to_dict()
         atomic.write_json(json_path, {"accuracy": d["accuracy"], "n": d["n"], "per_class": d["per_class"]} | d)
         out.print(f"wrote {json_path}")
+
+
+@app.command("export")
+def export_cmd(
+    model: Annotated[Path, typer.Option("--model", help="A run directory or an int8 .tflite.")] = Path("runs/default"),
+    out_dir: Annotated[Path, typer.Option("--out", help="Where the generated C goes.")] = Path("firmware/generated"),
+) -> None:
+    """Compile the int8 model to C for the firmware: weights as const arrays, a statically planned arena and a
+    kws_model_invoke() that calls the int8 kernels of firmware/lib/kws/ (bit-exact with TFLM), plus the
+    flatbuffer as an aligned array (model_data.c) for TFLM users."""
+    from nanokws.codegen import export_model
+    from nanokws.evaluate import resolve_model
+
+    data, path = resolve_model(model)
+    result = export_model(data, out_dir, path.name)
+    out.print(f"wrote {len(result.files)} files to {out_dir}: {', '.join(p.name for p in result.files)}")
+    out.print(
+        f"ops: {' '.join(result.ops)}\n"
+        f"arena {result.arena_bytes} B (RAM), weights {result.weight_bytes} B + quantization parameters "
+        f"{result.parameter_bytes} B (flash); the .tflite is {result.model_bytes} B"
+    )
 
 
 @bench_app.command("frontend")
