@@ -139,11 +139,13 @@ def _teacher_stage(
     from nanokws.teacher.wav2vec2 import train_teacher
 
     cfg = opts.teacher or TeacherConfig()
-    teacher = train_teacher(
-        run.root, config.labels, feats.entries, run.data, cfg, resume=opts.resume, reporter=reporter
+    result = train_teacher(
+        run.root, config.labels, feats.entries, run.data, cfg, resume=opts.resume, force=opts.force, reporter=reporter
     )
+    for note in result.notes:
+        reporter.log(f"  teacher: {note}")
     train_entries = [e for e in feats.entries if e.split == "train"]
-    return soft_labels(run.root, teacher, train_entries, run.data, reporter)
+    return soft_labels(run.root, result.teacher, train_entries, run.data, reporter)
 
 
 def _student_stage(
@@ -246,10 +248,17 @@ def _eval_stage(
             plot_confusion(s_float, "float, test split", report / "confusion_float.png")
             plot_confusion(s_int8, "int8 (TFLM), test split", report / "confusion_int8.png")
     histories = {}
-    curves = {"student": run.root / "student_history.json", "teacher": run.root / "teacher" / "history.json"}
-    for name, path in curves.items():
-        if path.is_file():
-            histories[name] = json.loads(path.read_text())
+    if (run.root / "student_history.json").is_file():
+        histories["student"] = json.loads((run.root / "student_history.json").read_text())
+    teacher_history = run.root / "teacher" / "history.json"
+    if teacher_history.is_file():
+        h = json.loads(teacher_history.read_text())
+        histories["teacher"] = [
+            {"epoch": e["epoch"], "val_accuracy": e["accuracy"], "loss": e["loss"]} for e in h.get("eval", [])
+        ]
+        metrics["teacher"] = {
+            k: h.get(k) for k in ("validation_accuracy", "test_accuracy", "parameters", "train_seconds", "source")
+        }
     if histories:
         plot_curves(histories, report / "curves.png")
     metrics["sizes"] = {

@@ -1,0 +1,35 @@
+"""What the rest of the pipeline needs from a teacher: logits for clips, and an identity for caches."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from nanokws.errors import NanokwsError
+
+
+class TeacherError(NanokwsError):
+    """A teacher that cannot be loaded, trained or mapped onto the run's labels."""
+
+
+@runtime_checkable
+class Teacher(Protocol):
+    """A trained model that scores 1-second clips over the run's labels.
+
+    `labels` is the run's label order, fixed when the teacher is loaded; `logits` returns columns in that
+    order whatever order the model's own head uses. `fingerprint` changes whenever the weights or the
+    preprocessing change, so caches of its outputs (soft labels) can be keyed on it.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def labels(self) -> tuple[str, ...]: ...
+
+    def fingerprint(self) -> str: ...
+
+    def logits(self, audio: np.ndarray) -> np.ndarray:
+        """int16 [N, samples] at 16 kHz -> float32 [N, len(labels)]."""
+        ...
