@@ -225,10 +225,10 @@ def train_cmd(
         out.print(f"wrote {rd.root / 'metrics.json'} and {rd.report}/")
 
 
-def _teacher_config(source: str) -> object:
+def _teacher_config(source: str, epochs: int | None = None) -> object:
     from nanokws.teacher.config import TeacherConfig
 
-    return TeacherConfig(source=source)
+    return TeacherConfig(source=source) if epochs is None else TeacherConfig(source=source, epochs=epochs)
 
 
 @app.command("eval")
@@ -304,6 +304,7 @@ def bench_loeo(
     student: Annotated[str, typer.Option(help="Student model.")] = "ds_cnn_s",
     epochs: Annotated[int, typer.Option(min=1, help="Student epochs.")] = 40,
     teacher: Annotated[str, typer.Option(help="Teacher source, as for `host train`.")] = "scratch",
+    teacher_epochs: Annotated[int, typer.Option(min=1, help="Teacher epochs (as `host train`: 30).")] = 30,
 ) -> None:
     """Leave-one-engine-out: for each TTS engine, train without it (with and without distillation) and test
     on it. Writes <run>/loeo.json; the sub-runs live in <run>/loeo/."""
@@ -314,7 +315,7 @@ def bench_loeo(
     held = tuple(e.strip() for e in engines.split(",")) if engines else None
     with rich_reporter(out) as reporter:
         results = run_loeo(
-            rd, student=StudentConfig(model=student, epochs=epochs), teacher=_teacher_config(teacher),
+            rd, student=StudentConfig(model=student, epochs=epochs), teacher=_teacher_config(teacher, teacher_epochs),
             engines=held, reporter=reporter,
         )  # fmt: skip
     table = Table(title="leave-one-engine-out (test = every clip of the held-out engine)")
