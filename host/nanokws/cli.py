@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -20,12 +19,6 @@ from nanokws.errors import NanokwsError
 from nanokws.metrics import Scores
 from nanokws.progress import rich_reporter
 from nanokws.rundir import RunDir, open_run
-
-# TensorFlow's C++ start-up chatter is not for users; oneDNN reorders float sums (not reproducible).
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-# Spinning OpenMP threads slow torch ~35x when another process holds a core (measured on 2 cores).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 app = typer.Typer(
     help="nanokws: train a keyword spotter on the host and generate its firmware.",

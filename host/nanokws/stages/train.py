@@ -97,9 +97,6 @@ def _timed(name: str, outcome: TrainOutcome, fn: Callable[[], bool]) -> None:
 
 
 def train(run: RunDir, config: RunConfig, opts: TrainOptions, reporter: Reporter) -> TrainOutcome:
-    import os
-
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN reorders float sums: not reproducible
     if opts.stage is not None and opts.stage not in STAGES:
         raise ConfigError(f"unknown stage {opts.stage!r}", hint=f"choose from {', '.join(STAGES)}")
     outcome = TrainOutcome()

@@ -67,9 +67,9 @@ def build(name: str, frames: int, coefficients: int, classes: int, *, batch_size
     return keras.Model(inputs, logits, name=name)
 
 
-def with_softmax(logits_model: keras.Model, batch_size: int | None = 1) -> keras.Model:
+def with_softmax(logits_model: keras.Model, batch_size: int | None = 1, weights: list | None = None) -> keras.Model:
     """The deployable model: same weights, static batch, probabilities out (int8 output in the .tflite)."""
     frames, coefficients = int(logits_model.input.shape[1]), int(logits_model.input.shape[2])
     twin = build(logits_model.name, frames, coefficients, int(logits_model.output.shape[-1]), batch_size=batch_size)
-    twin.set_weights(logits_model.get_weights())
+    twin.set_weights(logits_model.get_weights() if weights is None else weights)
     return keras.Model(twin.input, layers.Softmax(name="probabilities")(twin.output), name=logits_model.name)

@@ -16,11 +16,16 @@ def to_int8_tflite(logits_model: Any, representative: np.ndarray, metadata: dict
     `representative`: [N, frames, coeffs] float features from the training split; they fix the activation
     ranges, so they are taken in a fixed order for reproducible bytes.
     """
+    import keras
     import tensorflow as tf
 
     from nanokws.student.models import with_softmax
 
-    deploy = with_softmax(logits_model, batch_size=1)
+    # Layer and tensor names carry per-session counters ("conv2d_7"); they end up in the flatbuffer, so the
+    # same model converted after other models would give other bytes. Reset them first.
+    weights = logits_model.get_weights()
+    keras.utils.clear_session()
+    deploy = with_softmax(logits_model, batch_size=1, weights=weights)
 
     def samples() -> Iterator[list[np.ndarray]]:
         for x in representative:
