@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from nanokws.config import RunConfig, SynthConfig
@@ -22,3 +24,27 @@ def small_synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SynthRe
 @pytest.fixture(scope="session")
 def small_entries(small_synth: tuple[Path, SynthResult]) -> list[Entry]:
     return small_synth[1].entries
+
+
+def mfcc_like(n: int, seed: int = 42) -> np.ndarray:
+    """Random features with MFCC's ranges ([n, 49, 10]; c0 large and negative): representative data."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 49, 10)).astype(np.float32) * 8
+    x[..., 0] -= 40
+    return x
+
+
+def randomised(model: Any, seed: int = 42) -> Any:
+    """Random but well-conditioned weights: a freshly built model gives almost constant logits, which
+    quantize to a softmax input scale so small that TFLM refuses the model."""
+    rng = np.random.default_rng(seed)
+    for w in model.weights:
+        name, shape = w.path, tuple(w.shape)
+        if "moving_variance" in name or "gamma" in name:
+            w.assign(rng.uniform(0.5, 1.5, shape).astype(np.float32))
+        elif "moving_mean" in name or "beta" in name or "bias" in name:
+            w.assign((rng.standard_normal(shape) * 0.1).astype(np.float32))
+        else:
+            fan_in = int(np.prod(shape[:-1])) or 1
+            w.assign((rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(np.float32))
+    return model

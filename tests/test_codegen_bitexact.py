@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import mfcc_like, randomised
 from nanokws.codegen import compile_model, export_model
 from nanokws.codegen.export import ExportResult
 from nanokws.codegen.host_build import (
@@ -46,28 +47,6 @@ KERNELS = ("conv", "depthwise_conv", "fully_connected", "avg_pool", "max_pool", 
 SANITIZED_INPUTS = 10
 
 
-def _features(n: int, seed: int = 42) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, 49, 10)).astype(np.float32) * 8
-    x[..., 0] -= 40
-    return x
-
-
-def _randomised(model, seed: int = 42):
-    """Random, well-conditioned weights (tests/test_quantize.py explains why a fresh model will not do)."""
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        name, shape = w.path, tuple(w.shape)
-        if "moving_variance" in name or "gamma" in name:
-            w.assign(rng.uniform(0.5, 1.5, shape).astype(np.float32))
-        elif "moving_mean" in name or "beta" in name or "bias" in name:
-            w.assign((rng.standard_normal(shape) * 0.1).astype(np.float32))
-        else:
-            fan_in = int(np.prod(shape[:-1])) or 1
-            w.assign((rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(np.float32))
-    return model
-
-
 def random_inputs(n: int, shape: tuple[int, ...], seed: int = 1234) -> np.ndarray:
     return np.random.default_rng(seed).integers(-128, 128, (n, *shape[1:])).astype(np.int8)
 
@@ -93,7 +72,7 @@ def exported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     if name == "mlperf_kws_ref_model":
         model = MLPERF.read_bytes()
     else:
-        model = to_int8_tflite(_randomised(build(name, 49, 10, 12)), _features(64), {"run": RunConfig().to_dict()})
+        model = to_int8_tflite(randomised(build(name, 49, 10, 12)), mfcc_like(64), {"run": RunConfig().to_dict()})
     return export_and_build(name, model, tmp_path_factory.mktemp(name))
 
 
@@ -112,7 +91,7 @@ def test_generated_c_equals_tflm_on_random_inputs(exported: Exported) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(FAST_INPUTS))
 def test_big_models_equal_tflm_on_1000_inputs(name: str, tmp_path: Path) -> None:
-    model = to_int8_tflite(_randomised(build(name, 49, 10, 12)), _features(64), {"run": RunConfig().to_dict()})
+    model = to_int8_tflite(randomised(build(name, 49, 10, 12)), mfcc_like(64), {"run": RunConfig().to_dict()})
     assert_bit_exact(export_and_build(name, model, tmp_path), N_INPUTS)
 
 

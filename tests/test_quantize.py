@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import mfcc_like, randomised
 from nanokws.config import RunConfig
 from nanokws.student.models import FAMILY, build
 from nanokws.tflite.convert import to_int8_tflite
@@ -15,13 +16,6 @@ from nanokws.tflite.interpreters import LiteRtInterpreter, TflmInterpreter
 from nanokws.tflite.metadata import ModelFileError, model_info, parse, quantize_input, read_metadata
 
 MLPERF = Path(__file__).resolve().parents[2] / "shared" / "models" / "mlperf_kws_ref_model.tflite"
-
-
-def _features(n: int, seed: int = 42) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, 49, 10)).astype(np.float32) * 8
-    x[..., 0] -= 40  # c0 is large and negative, as real MFCC are
-    return x
 
 
 def _ops(model: bytes) -> list[str]:
@@ -32,26 +26,10 @@ def _ops(model: bytes) -> list[str]:
     return [names[m.operatorCodes[op.opcodeIndex].builtinCode] for op in m.subgraphs[0].operators]
 
 
-def _randomised(model, seed: int = 42):
-    """Random but well-conditioned weights: a freshly built model gives almost constant logits, which
-    quantize to a softmax input scale so small that TFLM refuses the model."""
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        name, shape = w.path, tuple(w.shape)
-        if "moving_variance" in name or "gamma" in name:
-            w.assign(rng.uniform(0.5, 1.5, shape).astype(np.float32))
-        elif "moving_mean" in name or "beta" in name or "bias" in name:
-            w.assign((rng.standard_normal(shape) * 0.1).astype(np.float32))
-        else:
-            fan_in = int(np.prod(shape[:-1])) or 1
-            w.assign((rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(np.float32))
-    return model
-
-
 @pytest.fixture(scope="module", params=sorted(FAMILY))
 def converted(request: pytest.FixtureRequest) -> tuple[str, bytes]:
-    model = _randomised(build(request.param, 49, 10, 12))
-    return request.param, to_int8_tflite(model, _features(64), {"run": RunConfig().to_dict()})
+    model = randomised(build(request.param, 49, 10, 12))
+    return request.param, to_int8_tflite(model, mfcc_like(64), {"run": RunConfig().to_dict()})
 
 
 def test_student_converts_to_int8_with_supported_ops_only(converted) -> None:
@@ -67,7 +45,7 @@ def test_student_converts_to_int8_with_supported_ops_only(converted) -> None:
 def test_tflm_and_litert_agree_bit_for_bit_on_random_inputs(converted) -> None:
     _, model = converted
     info = model_info(model)
-    q = quantize_input(_features(300, seed=7), info)
+    q = quantize_input(mfcc_like(300, seed=7), info)
     rng = np.random.default_rng(3)
     q = np.concatenate([q, rng.integers(-128, 128, (100, 49, 10)).astype(np.int8)])
     np.testing.assert_array_equal(TflmInterpreter(model).run(q), LiteRtInterpreter(model).run(q))
