@@ -12,6 +12,9 @@ from nanokws.config import RunConfig, SynthConfig
 from nanokws.data.manifest import Entry
 from nanokws.data.synth import SynthResult, synthesize
 
+# The MLPerf Tiny reference model: made elsewhere, beside the repository in shared/models (see its README).
+MLPERF_MODEL = Path(__file__).resolve().parents[2] / "shared" / "models" / "mlperf_kws_ref_model.tflite"
+
 SMALL_SYNTH = SynthConfig(clips_per_keyword=6, unknown_clips=6, silence_clips=6, noise_seconds=4)
 
 

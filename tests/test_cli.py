@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import MLPERF_MODEL
 from nanokws.audio import read_wav_int16
 from nanokws.config import FrontendConfig
 from nanokws.frontend import mfcc
@@ -105,7 +106,7 @@ def test_bench_frontend_writes_json(tmp_path: Path) -> None:
 
 
 def test_export_compiles_a_foreign_model_to_c(tmp_path: Path) -> None:
-    model = Path(__file__).resolve().parents[2] / "shared" / "models" / "mlperf_kws_ref_model.tflite"
+    model = MLPERF_MODEL
     r = host("export", "--model", str(model), "--out", str(tmp_path / "gen"))
     assert r.returncode == 0, r.stderr
     assert "arena 16000 B" in r.stdout

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import mfcc_like, randomised
+from conftest import MLPERF_MODEL, mfcc_like, randomised
 from nanokws.codegen import compile_model, export_model
 from nanokws.codegen.export import ExportResult
 from nanokws.codegen.host_build import (
@@ -33,7 +33,6 @@ from nanokws.tflite.convert import to_int8_tflite
 from nanokws.tflite.interpreters import TflmInterpreter
 
 ROOT = Path(__file__).resolve().parents[1]
-MLPERF = ROOT.parent / "shared" / "models" / "mlperf_kws_ref_model.tflite"
 ARM_GCC = "arm-none-eabi-gcc"
 ARM_FLAGS = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")
 STRICT = ("-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-Wpedantic", "-Wconversion", "-Wshadow")
@@ -70,7 +69,7 @@ def export_and_build(name: str, model: bytes, work: Path) -> Exported:
 def exported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Exported:
     name = request.param
     if name == "mlperf_kws_ref_model":
-        model = MLPERF.read_bytes()
+        model = MLPERF_MODEL.read_bytes()
     else:
         model = to_int8_tflite(randomised(build(name, 49, 10, 12)), mfcc_like(64), {"run": RunConfig().to_dict()})
     return export_and_build(name, model, tmp_path_factory.mktemp(name))

@@ -12,11 +12,10 @@ import numpy as np
 import pytest
 from tensorflow.lite.python import schema_py_generated as schema
 
+from conftest import MLPERF_MODEL
 from nanokws.codegen import DynamicShapeError, NotInt8Error, UnsupportedOpError, export_model
 from nanokws.errors import NanokwsError
 from nanokws.tflite.metadata import ModelFileError, parse
-
-MLPERF = Path(__file__).resolve().parents[2] / "shared" / "models" / "mlperf_kws_ref_model.tflite"
 
 
 def _int8(model: Any, shape: tuple[int, ...]) -> bytes:
@@ -80,7 +79,7 @@ def _dynamic_batch_model() -> bytes:
 def _out_of_range_index() -> bytes:
     import flatbuffers
 
-    m = parse(MLPERF.read_bytes())
+    m = parse(MLPERF_MODEL.read_bytes())
     op = m.subgraphs[0].operators[3]
     op.inputs = np.array([9999, *op.inputs[1:]], dtype=np.int32)
     builder = flatbuffers.Builder(1 << 16)
@@ -128,7 +127,7 @@ def test_dynamic_batch_asks_for_a_static_shape(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("kind", ["truncated", "garbage", "empty", "not a flatbuffer", "index out of range"])
 def test_unreadable_files_give_model_file_errors(kind: str, tmp_path: Path) -> None:
-    good = MLPERF.read_bytes()
+    good = MLPERF_MODEL.read_bytes()
     data = {
         "truncated": lambda: good[: len(good) // 2],
         "garbage": lambda: good[:8] + bytes(np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8)),

@@ -3,19 +3,15 @@ kernels agree bit for bit; the file carries its front end and labels; bad model 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from conftest import mfcc_like, randomised
+from conftest import MLPERF_MODEL, mfcc_like, randomised
 from nanokws.config import RunConfig
 from nanokws.student.models import FAMILY, build
 from nanokws.tflite.convert import to_int8_tflite
 from nanokws.tflite.interpreters import LiteRtInterpreter, TflmInterpreter
 from nanokws.tflite.metadata import ModelFileError, model_info, parse, quantize_input, read_metadata
-
-MLPERF = Path(__file__).resolve().parents[2] / "shared" / "models" / "mlperf_kws_ref_model.tflite"
 
 
 def _ops(model: bytes) -> list[str]:
@@ -59,7 +55,7 @@ def test_model_carries_its_front_end_and_labels(converted) -> None:
 
 
 def test_a_model_made_elsewhere_reads_with_defaults_and_runs_bit_exact() -> None:
-    model = MLPERF.read_bytes()
+    model = MLPERF_MODEL.read_bytes()
     info = model_info(model)
     assert not info.has_metadata
     assert info.input_zero_point == 83 and abs(info.input_scale - 0.5847029) < 1e-6
@@ -68,7 +64,7 @@ def test_a_model_made_elsewhere_reads_with_defaults_and_runs_bit_exact() -> None
 
 
 def test_input_quantization_rounds_half_away_from_zero_and_saturates() -> None:
-    info = model_info(MLPERF.read_bytes())
+    info = model_info(MLPERF_MODEL.read_bytes())
     s, z = info.input_scale, info.input_zero_point
     x = np.array([0.5 * s, -0.5 * s, 1.5 * s, -1.5 * s, 1e6, -1e6], dtype=np.float32)
     np.testing.assert_array_equal(quantize_input(x, info), [z + 1, z - 1, z + 2, z - 2, 127, -128])
@@ -76,7 +72,7 @@ def test_input_quantization_rounds_half_away_from_zero_and_saturates() -> None:
 
 @pytest.mark.parametrize("kind", ["truncated", "not a flatbuffer", "empty", "float"])
 def test_bad_model_files_give_clear_errors(kind: str) -> None:
-    good = MLPERF.read_bytes()
+    good = MLPERF_MODEL.read_bytes()
     if kind == "float":
         import keras
         import tensorflow as tf
