@@ -4,7 +4,6 @@ dynamic batch), unreadable files with ModelFileError, and nothing is written for
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,24 +14,13 @@ from tensorflow.lite.python import schema_py_generated as schema
 from conftest import MLPERF_MODEL
 from nanokws.codegen import DynamicShapeError, NotInt8Error, UnsupportedOpError, export_model
 from nanokws.errors import NanokwsError
+from nanokws.tflite.convert import full_int8
 from nanokws.tflite.metadata import ModelFileError, parse
 
 
 def _int8(model: Any, shape: tuple[int, ...]) -> bytes:
-    import tensorflow as tf
-
-    def samples() -> Iterator[list[np.ndarray]]:
-        rng = np.random.default_rng(0)
-        for _ in range(16):
-            yield [rng.standard_normal((1, *shape)).astype(np.float32)]
-
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = samples
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    return converter.convert()
+    rng = np.random.default_rng(0)
+    return full_int8(model, [rng.standard_normal(shape).astype(np.float32) for _ in range(16)])
 
 
 def _sigmoid_model() -> bytes:

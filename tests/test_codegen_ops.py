@@ -5,7 +5,7 @@ fused ReLU and ReLU6), SOFTMAX over a range of input scales, and MEAN over diffe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ import pytest
 from nanokws.codegen import CompiledModel, compile_model, export_model
 from nanokws.codegen.host_build import build_model_executable, build_model_library, run_executable
 from nanokws.codegen.verify import compare_ops
+from nanokws.tflite.convert import full_int8
 from nanokws.tflite.interpreters import TflmInterpreter
 
 N_INPUTS = 1000
@@ -35,21 +36,7 @@ def _randomise(model: Any, seed: int) -> Any:
 
 
 def _convert(model: Any, representative: np.ndarray, per_channel_dense: bool = False) -> bytes:
-    import tensorflow as tf
-
-    def samples() -> Iterator[list[np.ndarray]]:
-        for x in representative:
-            yield [x[None].astype(np.float32)]
-
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = samples
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    # TF 2.21 quantizes Dense per channel by default; files from older converters have it per tensor.
-    converter._experimental_disable_per_channel_quantization_for_dense_layers = not per_channel_dense
-    return converter.convert()
+    return full_int8(model, representative, per_channel_dense=per_channel_dense)
 
 
 def every_op_model(per_channel_dense: bool) -> bytes:
