@@ -110,13 +110,13 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunConfig:
-        return _from_dict(cls, d)
+        return dataclass_from_dict(cls, d)
 
 
 T = TypeVar("T")
 
 
-def _from_dict(cls: type[T], d: dict[str, Any]) -> T:
+def dataclass_from_dict(cls: type[T], d: dict[str, Any]) -> T:
     """Rebuild a (nested) frozen dataclass from JSON: lists become tuples, unknown keys are an error."""
     if not isinstance(d, dict):
         raise ConfigError(f"expected an object for {cls.__name__}, got {type(d).__name__}")
@@ -128,7 +128,7 @@ def _from_dict(cls: type[T], d: dict[str, Any]) -> T:
     for name, value in d.items():
         default = getattr(cls(), name) if _has_defaults(cls) else None
         if dataclasses.is_dataclass(default):
-            kwargs[name] = _from_dict(type(default), value)
+            kwargs[name] = dataclass_from_dict(type(default), value)
         elif isinstance(value, list):
             kwargs[name] = tuple(tuple(v) if isinstance(v, list) else v for v in value)
         else:
@@ -148,10 +148,6 @@ def _has_defaults(cls: type) -> bool:
 
 def dataclass_to_json(obj: Any) -> dict[str, Any]:
     return json.loads(json.dumps(dataclasses.asdict(obj)))
-
-
-def synth_config_from_dict(d: dict[str, Any]) -> SynthConfig:
-    return _from_dict(SynthConfig, d)
 
 
 def load_config(path: Path) -> RunConfig:

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from nanokws.config import SEED, _from_dict
+from nanokws.config import SEED, dataclass_from_dict
 from nanokws.errors import ConfigError
 
 SCRATCH = "scratch"
@@ -88,4 +88,4 @@ class TeacherConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TeacherConfig:
-        return _from_dict(cls, d)
+        return dataclass_from_dict(cls, d)
