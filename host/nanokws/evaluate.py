@@ -72,8 +72,7 @@ def _clips(
         except AudioError as e:
             bad.append((str(path), e.what))
     if bad and not skip_bad:
-        listed = "\n".join(f"    {n}: {w}" for n, w in bad[:20])
-        raise DatasetError(f"{len(bad)} file(s) could not be read:\n{listed}", path=data_dir, hint="pass --skip-bad")
+        raise ingest.unreadable_error(bad, data_dir)
     has_silence = any(label == index.get(SILENCE) for label in labels)
     if noise_files and not has_silence and SILENCE in index:
         noises = [ingest.load_noise(str(p), fe, path=p) for p in noise_files]

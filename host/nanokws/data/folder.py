@@ -21,7 +21,6 @@ from nanokws.labels import BACKGROUND_NOISE_DIR, SILENCE, UNKNOWN, class_of
 from nanokws.progress import Reporter
 
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif"})
-MAX_LISTED = 20
 
 
 @dataclass(frozen=True)
@@ -119,13 +118,7 @@ def import_folder(
         except AudioError as e:
             stats.bad.append((str(f), e.what))
     if stats.bad and not skip_bad:
-        listed = "\n".join(f"    {name}: {why}" for name, why in stats.bad[:MAX_LISTED])
-        more = f"\n    ... and {len(stats.bad) - MAX_LISTED} more" if len(stats.bad) > MAX_LISTED else ""
-        raise DatasetError(
-            f"{len(stats.bad)} file(s) could not be read:\n{listed}{more}",
-            path=src,
-            hint="fix or remove them, or pass --skip-bad to leave them out",
-        )
+        raise ingest.unreadable_error(stats.bad, src)
     ingest.write_noises(noises, out_dir, run.frontend)
     made: list[Entry] = []
     if not any(e.label == SILENCE for e in entries) and noises and recipe_percent is not None:

@@ -18,11 +18,12 @@ from nanokws.audio import load_clip, read_float, resample, to_int16, write_wav
 from nanokws.config import FrontendConfig
 from nanokws.data import augment
 from nanokws.data.manifest import SPLITS, Entry
-from nanokws.errors import AudioError
+from nanokws.errors import AudioError, DatasetError
 from nanokws.labels import BACKGROUND_NOISE_DIR, SILENCE, UNKNOWN
 from nanokws.progress import Reporter
 
 CHUNK = 64
+MAX_LISTED = 20
 
 
 @dataclass(frozen=True)
@@ -155,3 +156,14 @@ def cap_unknown(sources: list[Source], percent: float, rng: np.random.Generator)
             unknown = [unknown[i] for i in pick]
         kept += known + unknown
     return kept, dropped
+
+
+def unreadable_error(bad: list[tuple[str, str]], where: Path) -> DatasetError:
+    """One error naming the unreadable files (the first MAX_LISTED) and the way past them."""
+    listed = "\n".join(f"    {name}: {why}" for name, why in bad[:MAX_LISTED])
+    more = f"\n    ... and {len(bad) - MAX_LISTED} more" if len(bad) > MAX_LISTED else ""
+    return DatasetError(
+        f"{len(bad)} file(s) could not be read:\n{listed}{more}",
+        path=where,
+        hint="fix or remove them, or pass --skip-bad to leave them out",
+    )

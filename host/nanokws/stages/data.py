@@ -38,15 +38,23 @@ def _stored_info(run: RunDir) -> dict[str, Any] | None:
     return info
 
 
+def _current(run: RunDir, info: dict[str, Any], force: bool) -> DataOutcome | None:
+    """The stored data, if it was made from `info` (and not `force`); None when it must be (re)built."""
+    info = json.loads(json.dumps(info))  # as it reads back from disk: tuples become lists
+    if not force and _stored_info(run) == info and (run.data / "manifest.jsonl").is_file():
+        return DataOutcome(entries=read_manifest(run.data), skipped=True)
+    return None
+
+
 def _build(
     run: RunDir,
     info: dict[str, Any],
     force: bool,
     make: Callable[[Path], tuple[list[Entry], float, tuple[str, ...]]],
 ) -> DataOutcome:
-    info = json.loads(json.dumps(info))  # as it reads back from disk: tuples become lists
-    if not force and _stored_info(run) == info and (run.data / "manifest.jsonl").is_file():
-        return DataOutcome(entries=read_manifest(run.data), skipped=True)
+    current = _current(run, info, force)
+    if current is not None:
+        return current
     with atomic_dir(run.data) as tmp:
         entries, seconds, notes = make(tmp)
         write_json(tmp / INFO_NAME, info | {"clips": len(entries), "seconds": round(seconds, 2)})
@@ -120,9 +128,10 @@ def gsc_data(
     run: RunDir, config: RunConfig, *, cache_dir: Path | None, jobs: int, force: bool, reporter: Reporter
 ) -> DataOutcome:
 
-    info = json.loads(json.dumps({"source": "gsc", "hub": f"{gsc.HUB_ID}:{gsc.HUB_CONFIG}", "run": config.to_dict()}))
-    if not force and _stored_info(run) == info:
-        return DataOutcome(entries=read_manifest(run.data), skipped=True)
+    info = {"source": "gsc", "hub": f"{gsc.HUB_ID}:{gsc.HUB_CONFIG}", "run": config.to_dict()}
+    current = _current(run, info, force)  # checked before the download, not only before the import
+    if current is not None:
+        return current
     splits = gsc.load_from_hub(cache_dir)
 
     def make(tmp: Path) -> tuple[list[Entry], float, tuple[str, ...]]:
