@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -98,11 +99,14 @@ def _run(args: argparse.Namespace) -> int:
     rank, world = rank_world()
     h = outcome.history
     epochs = ",".join(f"{c['epoch']:g}:{c['param_sha256'][:16]}" for c in h.get("checksums", []))
-    print(
+    line = (
         f"rank {rank}/{world}: teacher {'up to date' if outcome.skipped else 'ready'}, steps {h.get('steps')}, "
-        f"final sha256 {h.get('final_param_sha256')}, epochs {epochs}",
-        flush=True,
+        f"final sha256 {h.get('final_param_sha256')}, epochs {epochs}\n"
     )
+    # Every rank shares one stdout: print() writes the text and the newline separately, so two ranks' lines
+    # could run together. One write of a short line (< PIPE_BUF) to a pipe is atomic.
+    sys.stdout.flush()
+    os.write(sys.stdout.fileno(), line.encode())
     if rank != 0:
         return 0
     print(
