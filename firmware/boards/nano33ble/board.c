@@ -1,51 +1,74 @@
-/* Arduino Nano 33 BLE (nRF52840).
+/* Arduino Nano 33 BLE (nRF52840): clocks, console, cycle counter, halt.
  *
- * Console: UARTE0 on the header pins, TX = P1.03 (D1/TX) and RX = P1.10
- * (D0/RX), per the board's pin map (Arduino's ARDUINO_NANO33BLE variant,
- * Serial1). USB CDC is not implemented: read the output with a 3.3 V
- * USB-serial adapter on those pins, 115200 8N1. The clock stays on the
- * internal 64 MHz oscillator for now, accurate enough for the UART. PDM
- * microphone and LEDs come with the streaming application. */
+ * Console: UARTE0 on the header pins (pins.h), 115200 8N1. USB CDC is not
+ * implemented: read the output with a 3.3 V USB-serial adapter on TX/RX.
+ * Audio is in audio.c, the RGB LED in leds.c. */
 #include <stdint.h>
 
 #include "board.h"
+#include "nano33ble.h"
+#include "nrf52840.h"
+#include "pins.h"
 
-#define REG(base, offset) (*(volatile uint32_t *)((base) + (offset)))
+/* Arduino's bootloader (or a debugger) may hand over with peripheral
+ * interrupts still enabled or pending; the first one would land in
+ * unexpected_exception. Start from a clean NVIC. */
+static void nvic_reset(void)
+{
+    for (uint32_t word = 0; word < NVIC_WORDS; word++) {
+        REG(NVIC_ICER(word), 0) = 0xFFFFFFFFu;
+        REG(NVIC_ICPR(word), 0) = 0xFFFFFFFFu;
+    }
+    __asm__ volatile("dsb\n\tisb" ::: "memory");
+}
 
-#define UARTE0 0x40002000u
-#define UARTE_TASKS_STARTTX 0x008u
-#define UARTE_EVENTS_ENDTX 0x120u
-#define UARTE_ENABLE 0x500u
-#define UARTE_PSEL_TXD 0x50Cu
-#define UARTE_PSEL_RXD 0x514u
-#define UARTE_BAUDRATE 0x524u
-#define UARTE_TXD_PTR 0x544u
-#define UARTE_TXD_MAXCNT 0x548u
-#define UARTE_CONFIG 0x56Cu
-#define UARTE_ENABLE_ON 8u
-#define UARTE_BAUD_115200 0x01D7E000u
+/* The PDM clock (and so the 16 kHz sample rate) and the UART baud rate derive
+ * from HFCLK; the internal RC oscillator is only accurate to a few percent, the
+ * 32 MHz crystal to tens of ppm. The bootloader runs USB, which needs the
+ * crystal, so it is often already running: then there is nothing to wait for. */
+static void hfxo_start(void)
+{
+    const uint32_t running = CLOCK_HFCLKSTAT_SRC_XTAL | CLOCK_HFCLKSTAT_STATE_RUNNING;
 
-#define GPIO_P1 0x50000300u
-#define GPIO_OUTSET 0x508u
-#define GPIO_DIRSET 0x518u
+    if ((REG(CLOCK_BASE, CLOCK_HFCLKSTAT) & running) == running) {
+        return;
+    }
+    REG(CLOCK_BASE, CLOCK_EVENTS_HFCLKSTARTED) = EVENT_CLEAR;
+    REG(CLOCK_BASE, CLOCK_TASKS_HFCLKSTART) = TRIGGER;
+    while (REG(CLOCK_BASE, CLOCK_EVENTS_HFCLKSTARTED) == 0) {
+    }
+}
 
-#define PIN(port, pin) (((port) << 5) | (pin)) /* PSEL encoding */
-#define TX_PORT 1u
-#define TX_PIN 3u
-#define RX_PORT 1u
-#define RX_PIN 10u
+/* DWT's cycle counter needs the trace block powered (TRCENA). That alone
+ * routes nothing to pins: the nRF52840 keeps its trace pins as GPIO unless
+ * CLOCK.TRACECONFIG says otherwise, which we leave at its reset value. */
+static void cycle_counter_start(void)
+{
+    DEMCR |= DEMCR_TRCENA;
+    DWT_CYCCNT = 0;
+    DWT_CTRL |= DWT_CTRL_CYCCNTENA;
+}
+
+static void console_init(void)
+{
+    /* TX idles high; drive it before the UART takes the pin. */
+    REG(GPIO_P1_BASE, GPIO_OUTSET) = 1u << CONSOLE_TX_PIN;
+    REG(GPIO_P1_BASE, GPIO_DIRSET) = 1u << CONSOLE_TX_PIN;
+
+    REG(UARTE0_BASE, UARTE_PSEL_TXD) = PSEL(CONSOLE_PORT, CONSOLE_TX_PIN);
+    REG(UARTE0_BASE, UARTE_PSEL_RXD) = PSEL(CONSOLE_PORT, CONSOLE_RX_PIN);
+    REG(UARTE0_BASE, UARTE_BAUDRATE) = UARTE_BAUD_115200;
+    REG(UARTE0_BASE, UARTE_CONFIG) = UARTE_CONFIG_8N1;
+    REG(UARTE0_BASE, UARTE_ENABLE) = UARTE_ENABLE_ON;
+}
 
 void board_init(void)
 {
-    /* TX idles high; drive it before the UART takes the pin. */
-    REG(GPIO_P1, GPIO_OUTSET) = 1u << TX_PIN;
-    REG(GPIO_P1, GPIO_DIRSET) = 1u << TX_PIN;
-
-    REG(UARTE0, UARTE_PSEL_TXD) = PIN(TX_PORT, TX_PIN);
-    REG(UARTE0, UARTE_PSEL_RXD) = PIN(RX_PORT, RX_PIN);
-    REG(UARTE0, UARTE_BAUDRATE) = UARTE_BAUD_115200;
-    REG(UARTE0, UARTE_CONFIG) = 0; /* 8N1, no flow control */
-    REG(UARTE0, UARTE_ENABLE) = UARTE_ENABLE_ON;
+    nvic_reset();
+    hfxo_start();
+    cycle_counter_start();
+    leds_init();
+    console_init();
 }
 
 void board_uart_write(const char *data, size_t len)
@@ -60,16 +83,21 @@ void board_uart_write(const char *data, size_t len)
             chunk[i] = (uint8_t)data[i];
         }
         /* The copy must reach RAM before the DMA starts reading it. */
-        __asm__ volatile("dmb" ::: "memory");
-        REG(UARTE0, UARTE_EVENTS_ENDTX) = 0;
-        REG(UARTE0, UARTE_TXD_PTR) = (uint32_t)chunk;
-        REG(UARTE0, UARTE_TXD_MAXCNT) = n;
-        REG(UARTE0, UARTE_TASKS_STARTTX) = 1;
-        while (REG(UARTE0, UARTE_EVENTS_ENDTX) == 0) {
+        MEMORY_BARRIER();
+        REG(UARTE0_BASE, UARTE_EVENTS_ENDTX) = EVENT_CLEAR;
+        REG(UARTE0_BASE, UARTE_TXD_PTR) = (uint32_t)chunk;
+        REG(UARTE0_BASE, UARTE_TXD_MAXCNT) = n;
+        REG(UARTE0_BASE, UARTE_TASKS_STARTTX) = TRIGGER;
+        while (REG(UARTE0_BASE, UARTE_EVENTS_ENDTX) == 0) {
         }
         data += n;
         len -= n;
     }
+}
+
+uint32_t board_cycles(void)
+{
+    return DWT_CYCCNT;
 }
 
 _Noreturn void board_exit(int code)
@@ -78,4 +106,25 @@ _Noreturn void board_exit(int code)
     for (;;) {
         __asm__ volatile("wfi");
     }
+}
+
+_Noreturn void board_fault(void)
+{
+    /* Name the exception (IPSR: 3 = HardFault, 16 + n = IRQ n) so that a test
+     * watching the console (Renode's) fails at once instead of timing out.
+     * Only if the console is up: before board_init the UART never ends a
+     * transfer and the message would hang the handler. */
+    uint32_t ipsr;
+    char message[] = "nanokws: unexpected exception 000\n";
+    const size_t digits = sizeof message - 5; /* index of the first digit */
+
+    __asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
+    ipsr &= 0x1FFu;
+    message[digits] = (char)('0' + ipsr / 100u);
+    message[digits + 1] = (char)('0' + ipsr / 10u % 10u);
+    message[digits + 2] = (char)('0' + ipsr % 10u);
+    if (REG(UARTE0_BASE, UARTE_ENABLE) == UARTE_ENABLE_ON) {
+        board_uart_write(message, sizeof message - 1);
+    }
+    board_exit(1);
 }

@@ -1,17 +1,23 @@
-/* Vector table of the nRF52840 (48 peripheral interrupts). No interrupt is
- * used yet; an unexpected exception parks the core where a debugger finds it. */
+/* Vector table of the nRF52840: the initial stack pointer, the 15 Cortex-M
+ * exceptions, then the 48 peripheral interrupts (IRQ n is vector 16 + n).
+ *
+ * Handled: reset and the PDM (audio.c). Anything else is a bug or a
+ * peripheral left enabled by someone else; it is reported on the console and
+ * the core halts (board_fault), so it is never silently ignored. */
 #include <stdint.h>
 
-#define EXTERNAL_IRQS 48
-#define HANDLERS (15 + EXTERNAL_IRQS) /* exceptions 1..15, then the IRQs */
+#include "nano33ble.h"
+#include "nrf52840.h"
+
+#define HANDLERS (15 + EXTERNAL_IRQS) /* vectors 1..63 */
+#define IRQ_VECTOR(irq) (15 + (irq)) /* index in handler[] of IRQ irq */
 
 extern uint32_t __stack_top__[];
 void Reset_Handler(void);
 
 static void unexpected_exception(void)
 {
-    for (;;) {
-    }
+    board_fault();
 }
 
 struct vector_table {
@@ -19,7 +25,16 @@ struct vector_table {
     void (*handler[HANDLERS])(void);
 };
 
-__attribute__((section(".isr_vector"), used)) static const struct vector_table vectors = {
+/* Range designators are a GNU C extension (the one this file relies on);
+ * __extension__ keeps -Wpedantic quiet about them. The ranges must not
+ * overlap: -Wextra rejects an entry initialised twice. */
+__extension__ __attribute__((section(".isr_vector"), used)) static const struct vector_table vectors = {
     .initial_sp = __stack_top__,
-    .handler = {[0] = Reset_Handler, [1 ... HANDLERS - 1] = unexpected_exception},
+    .handler =
+        {
+            [0] = Reset_Handler,
+            [1 ... IRQ_VECTOR(PDM_IRQN) - 1] = unexpected_exception,
+            [IRQ_VECTOR(PDM_IRQN)] = PDM_IRQHandler,
+            [IRQ_VECTOR(PDM_IRQN) + 1 ... HANDLERS - 1] = unexpected_exception,
+        },
 };
