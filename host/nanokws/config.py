@@ -43,6 +43,12 @@ class FrontendConfig:
             raise ConfigError(f"n_mfcc={self.n_mfcc} must be between 1 and n_mels={self.n_mels}")
         if self.window != "hann" or self.mel_scale != "htk":
             raise ConfigError("only the periodic Hann window and the HTK mel scale are implemented")
+        if self.fft_size < 4 or self.fft_size & (self.fft_size - 1):
+            raise ConfigError(f"fft_size={self.fft_size} must be a power of two (the C front end's FFT is radix 2)")
+        if not 0 < self.hop_samples <= self.window_samples:
+            raise ConfigError(
+                f"hop of {self.hop_samples} samples must be between 1 and the window ({self.window_samples})"
+            )
 
     @property
     def clip_samples(self) -> int:
@@ -99,11 +105,35 @@ class SplitConfig:
 
 
 @dataclass(frozen=True)
+class DetectorConfig:
+    """The streaming detector (DESIGN.md §4), the same in the firmware and in its Python twin.
+
+    The model runs every `stride_hops` hops on the last `n_frames` feature rows; scores are the int8
+    softmax outputs as 0..255. A keyword is reported when its score averaged over the results of the last
+    `window_ms` (at least `min_results` of them) reaches `threshold` and no keyword was reported in the
+    last `suppression_ms`. Starting point: TFLM micro_speech's RecognizeCommands defaults.
+    """
+
+    stride_hops: int = 10  # 200 ms at 20 ms hops: five results in a 1 s window
+    window_ms: int = 1000
+    threshold: int = 200  # of 255
+    suppression_ms: int = 1500
+    min_results: int = 3
+
+    def __post_init__(self) -> None:
+        if self.stride_hops < 1 or self.window_ms < 1 or self.suppression_ms < 0 or self.min_results < 1:
+            raise ConfigError(f"invalid detector settings: {self}")
+        if not 0 <= self.threshold <= 255:
+            raise ConfigError(f"detector threshold {self.threshold} must lie in 0..255")
+
+
+@dataclass(frozen=True)
 class RunConfig:
     seed: int = SEED
     labels: tuple[str, ...] = LABELS
     frontend: FrontendConfig = field(default_factory=FrontendConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -18,9 +18,9 @@ from nanokws.config import RunConfig
 from nanokws.data import augment, folder, ingest
 from nanokws.data.manifest import MANIFEST_NAME, SPLITS, read_manifest
 from nanokws.errors import AudioError, ConfigError, DatasetError
-from nanokws.frontend import mfcc
 from nanokws.labels import SILENCE
 from nanokws.metrics import Scores, score
+from nanokws.native import native_frontend
 from nanokws.progress import Reporter
 from nanokws.tflite.interpreters import TflmInterpreter
 from nanokws.tflite.metadata import ModelInfo, model_info, quantize_input
@@ -45,7 +45,7 @@ def resolve_model(model: Path) -> tuple[bytes, Path]:
     return path.read_bytes(), path
 
 
-def _clips(
+def load_eval_clips(
     data_dir: Path, info: ModelInfo, split: str | None, skip_bad: bool, seed: int
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
     fe = info.frontend
@@ -92,12 +92,13 @@ def evaluate(
         raise ConfigError(f"unknown split {split!r}", hint=f"choose from {', '.join(SPLITS)}")
     model_bytes, path = resolve_model(model)
     info = model_info(model_bytes, str(path))
-    audio, y, bad = _clips(data_dir, info, split, skip_bad, seed)
+    audio, y, bad = load_eval_clips(data_dir, info, split, skip_bad, seed)
     interp = TflmInterpreter(model_bytes)
     preds = np.zeros(len(y), dtype=np.int64)
+    frontend = native_frontend(info.frontend)
     task = reporter.task("evaluating (TFLM, int8)", len(y))
     for lo in range(0, len(y), BATCH):
-        q = quantize_input(mfcc(audio[lo : lo + BATCH], info.frontend), info)
+        q = quantize_input(frontend.mfcc(audio[lo : lo + BATCH]), info)
         preds[lo : lo + len(q)] = np.argmax(interp.run(q), axis=1)
         task.advance(len(q))
     return EvalResult(scores=score(y, preds, info.labels), skipped=bad, info=info)

@@ -21,7 +21,7 @@ import numpy as np
 import nanokws
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "templates"
-VALUES_PER_LINE = {"int8_t": 16, "int32_t": 8, "unsigned char": 16}
+VALUES_PER_LINE = {"int8_t": 16, "int32_t": 8, "unsigned char": 16, "uint16_t": 12, "float": 6}
 # The firmware's own style (firmware/src, firmware/boards): 4 spaces, braces on their own line for
 # functions only. Generated data arrays are laid out by the templates and fenced with "clang-format off".
 CLANG_FORMAT_STYLE = (
@@ -44,6 +44,8 @@ def c_array(values: Iterable[Any] | np.ndarray, ctype: str, indent: str = "    "
     per_line = VALUES_PER_LINE.get(ctype, 8)
     if ctype == "unsigned char":
         items = [f"0x{int(v):02x}" for v in flat.astype(np.uint8)]
+    elif ctype == "float":
+        items = [c_float(v) for v in flat.astype(np.float32)]
     else:
         items = [str(int(v)) for v in flat]
     lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
@@ -64,6 +66,12 @@ def c_comment(text: str) -> str:
     return safe.replace("*/", "*?").replace("/*", "?*")
 
 
+def c_string(text: str) -> str:
+    """Text as the inside of a C string literal: printable ASCII, quotes and backslashes escaped."""
+    safe = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
+    return safe.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def c_tuple(values: Iterable[Any]) -> str:
     return "{" + ", ".join(str(int(v)) for v in values) + "}"
 
@@ -82,6 +90,7 @@ def _environment() -> jinja2.Environment:
     env.filters["c_float"] = c_float
     env.filters["c_tuple"] = c_tuple
     env.filters["c_comment"] = c_comment
+    env.filters["c_string"] = c_string
     return env
 
 

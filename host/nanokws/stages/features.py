@@ -1,7 +1,8 @@
 """The front-end stage: MFCC features of every clip in the manifest, cached as `features.npz`.
 
-The cache is keyed by the manifest's digest and the front-end configuration, so it is recomputed exactly
-when either changes.
+The features are the firmware's: the C front end compiled for the host (native.py), DESIGN.md §2. The
+cache is keyed by the manifest's digest, the front-end configuration and the front end's compiled library
+(its sources and tables), so it is recomputed exactly when one of them changes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from nanokws.audio import read_wav_int16
 from nanokws.config import FrontendConfig, RunConfig
 from nanokws.data.manifest import Entry, manifest_digest, read_manifest
 from nanokws.errors import DatasetError
-from nanokws.frontend import mfcc
+from nanokws.native import native_frontend
 from nanokws.progress import Reporter
 from nanokws.rundir import RunDir
 
@@ -43,6 +44,7 @@ class FeaturesOutcome:
 def cache_key(entries: list[Entry], cfg: FrontendConfig) -> str:
     h = hashlib.sha256(manifest_digest(entries).encode())
     h.update(json.dumps(asdict(cfg), sort_keys=True).encode())
+    h.update(native_frontend(cfg).path.parent.name.encode())  # the library's source and table hash
     return h.hexdigest()
 
 
@@ -70,10 +72,11 @@ def compute_features(run: RunDir, config: RunConfig, *, force: bool, reporter: R
                 return FeaturesOutcome(features=cached["features"], entries=entries, key=key, skipped=True)
     start = time.perf_counter()
     feats = np.zeros((len(entries), config.frontend.n_frames, config.frontend.n_mfcc), dtype=np.float32)
+    frontend = native_frontend(config.frontend)
     task = reporter.task("computing MFCC", len(entries))
     for lo in range(0, len(entries), BATCH):
         batch = entries[lo : lo + BATCH]
-        feats[lo : lo + len(batch)] = mfcc(load_clips(run.data, batch, config.frontend), config.frontend)
+        feats[lo : lo + len(batch)] = frontend.mfcc(load_clips(run.data, batch, config.frontend))
         task.advance(len(batch))
     seconds = time.perf_counter() - start
     buf = io.BytesIO()

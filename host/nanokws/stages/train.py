@@ -153,7 +153,7 @@ def _student_stage(
     teacher_logits: np.ndarray | None,
     reporter: Reporter,
 ) -> bool:
-    from nanokws.frontend import mfcc
+    from nanokws.native import native_frontend
     from nanokws.student.train import StudentData, train_student
 
     cfg = opts.student
@@ -167,7 +167,7 @@ def _student_stage(
     x_val, y_val, _ = _split(feats, config.labels, "validation")
     if len(x_val) == 0:
         raise ConfigError("the validation split is empty", path=run.data, hint="add speakers to the data")
-    silence = mfcc(np.zeros(config.frontend.clip_samples, dtype=np.int16), config.frontend)[0]
+    silence = native_frontend(config.frontend).mfcc(np.zeros(config.frontend.clip_samples, dtype=np.int16))[0]
     data = StudentData(x_train, y_train, teacher_logits, x_val, y_val, silence)
     result = train_student(
         data, len(config.labels), cfg, run.root / "student_checkpoints", seed=config.seed,

@@ -14,7 +14,7 @@ import flatbuffers
 import numpy as np
 from tensorflow.lite.python import schema_py_generated as schema
 
-from nanokws.config import FrontendConfig, RunConfig
+from nanokws.config import DetectorConfig, FrontendConfig, RunConfig
 from nanokws.errors import NanokwsError
 
 METADATA_NAME = "nanokws"
@@ -69,6 +69,7 @@ class ModelInfo:
 
     labels: tuple[str, ...]
     frontend: FrontendConfig
+    detector: DetectorConfig
     input_scale: float
     input_zero_point: int
     output_scale: float
@@ -99,6 +100,7 @@ def model_info(model: bytes, origin: str = "model") -> ModelInfo:
     return ModelInfo(
         labels=run.labels,
         frontend=run.frontend,
+        detector=run.detector,
         input_scale=float(t_in.quantization.scale[0]),
         input_zero_point=int(t_in.quantization.zeroPoint[0]),
         output_scale=float(t_out.quantization.scale[0]),
@@ -110,11 +112,12 @@ def model_info(model: bytes, origin: str = "model") -> ModelInfo:
 
 
 def quantize_input(features: np.ndarray, info: ModelInfo) -> np.ndarray:
-    """Float features -> the model's int8 input, as TFLite's reference Quantize does it: divide by the
-    scale, round half away from zero, add the zero point, saturate."""
-    v = np.asarray(features, dtype=np.float32) / np.float32(info.input_scale)
-    q = np.sign(v) * np.floor(np.abs(v) + 0.5) + info.input_zero_point
-    return np.clip(q, -128, 127).astype(np.int8)
+    """Float features -> the model's int8 input with the firmware's own function (kws_frontend_quantize,
+    through native.py), which does what TFLite's reference Quantize does: divide by the scale, round half
+    away from zero, add the zero point, saturate."""
+    from nanokws.native import native_frontend
+
+    return native_frontend(info.frontend).quantize(features, info.input_scale, info.input_zero_point)
 
 
 def dequantize_output(q: np.ndarray, info: ModelInfo) -> np.ndarray:
