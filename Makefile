@@ -9,7 +9,7 @@ export PLATFORMIO_SETTING_ENABLE_TELEMETRY := no
 export PLATFORMIO_DISABLE_UPGRADE_CHECK := true
 PIO_STAMP := firmware/platformio/packages/toolchain-gccarmnoneeabi-system/package.json
 
-.PHONY: setup apt venv pio demo test test-fast lint firmware bench bench-loeo clean
+.PHONY: setup apt venv pio demo test test-fast lint firmware flash bench bench-loeo clean
 
 setup: apt venv pio
 
@@ -48,6 +48,11 @@ lint: venv
 
 firmware: setup
 	$(BIN)/pio run -e nano33ble -e emu
+
+# Upload the nano33ble image: Arduino's bossac through the USB bootloader, or pyOCD with a SWD probe.
+# Options as make variables: PORT=/dev/ttyACM0 BOSSAC=/path PROBE=bossac|pyocd DRY_RUN=1 (tools/flash.sh).
+flash: firmware
+	@bash tools/flash.sh
 
 bench: venv
 	@mkdir -p build/bench
