@@ -14,12 +14,16 @@ from pathlib import Path
 import numpy as np
 
 from nanokws import atomic
+from nanokws.codegen.frontend_export import APP_FILES, FRONTEND_FILES, render_app, render_frontend
 from nanokws.codegen.graph import Graph, read_graph
 from nanokws.codegen.lowering import Step, lower
 from nanokws.codegen.planner import BEFORE_FIRST_STEP, Lifetime, Plan, plan_arena
 from nanokws.codegen.render import render, sha256
+from nanokws.tflite.metadata import model_info
 
 MODEL_FILES = ("kws_model.h", "kws_model.c", "model_data.h", "model_data.c")
+ALL_FILES = MODEL_FILES + FRONTEND_FILES + APP_FILES
+MODEL_NAME = "model_int8.tflite"
 
 
 @dataclass(frozen=True)
@@ -92,19 +96,38 @@ def render_model(compiled: CompiledModel, model: bytes, origin: str) -> dict[str
     return {name: render(f"{name}.j2", inputs, context) for name in MODEL_FILES}
 
 
+def render_all(tflite_bytes: bytes, origin: str) -> tuple[CompiledModel, dict[str, str]]:
+    """Everything the firmware needs from one model: the compiled model, the front end's tables and the
+    application's labels and detector, the last two from the run config in the model's metadata."""
+    compiled = compile_model(tflite_bytes, origin)
+    info = model_info(tflite_bytes, origin)
+    model_input = {"model": (origin, sha256(tflite_bytes))}
+    files = render_model(compiled, tflite_bytes, origin)
+    files |= render_frontend(info.frontend, model_input)
+    files |= render_app(info.labels, info.detector, model_input)
+    return compiled, files
+
+
 def export_model(tflite_bytes: bytes, out_dir: Path, origin: str) -> ExportResult:
-    """Compile `tflite_bytes` to C in `out_dir` (each file written atomically, and only if it changed).
+    """Compile `tflite_bytes` to C in `out_dir` (each file written atomically, and only if it changed),
+    with the front end's tables and the application's parameters (ALL_FILES).
 
     `origin` names the model in the generated files' headers (with its sha256); pass a path relative to
-    the run directory so that regenerating elsewhere gives identical bytes.
+    the run directory so that regenerating elsewhere gives identical bytes. The model itself is copied
+    into `out_dir` as MODEL_NAME.
     """
-    compiled = compile_model(tflite_bytes, origin)
+    compiled, rendered = render_all(tflite_bytes, origin)
     files = []
-    for name, text in render_model(compiled, tflite_bytes, origin).items():
+    for name, text in rendered.items():
         target = out_dir / name
         if not (target.is_file() and target.read_text(encoding="utf-8") == text):
             atomic.write_text(target, text)
         files.append(target)
+    # The model beside its C: what the emulator's results are compared with, and what regenerates the rest.
+    source = out_dir / MODEL_NAME
+    if not (source.is_file() and source.read_bytes() == tflite_bytes):
+        atomic.write_bytes(source, tflite_bytes)
+    files.append(source)
     g = compiled.graph
     return ExportResult(
         files=tuple(files),

@@ -190,3 +190,38 @@ def run_executable(executable: Path, inputs: np.ndarray, output_elements: int) -
         )
     y = np.frombuffer(out_path.read_bytes(), dtype=np.int8)
     return y.reshape(x.shape[0], output_elements)
+
+
+FIRMWARE_DIR = ROOT / "firmware"
+APP_SOURCES = (FIRMWARE_DIR / "src" / "main.c", FIRMWARE_DIR / "boards" / "host" / "board.c")
+LIB_SOURCES = (*KERNEL_SOURCES, "kws_frontend.c", "kws_detector.c")
+GENERATED_SOURCES = ("kws_model.c", "kws_frontend_tables.c", "kws_app.c")
+
+
+def build_app_executable(generated_dir: Path, build_dir: Path, *, sanitize: bool = True) -> Path:
+    """The firmware's application (firmware/src/main.c) built for the host with the exported files in
+    `generated_dir`: raw s16le audio on stdin, the firmware's console lines on stdout."""
+    name = "kws_app_sanitized" if sanitize else "kws_app"
+    return compile_c(
+        [*APP_SOURCES, *(KERNEL_DIR / s for s in LIB_SOURCES), *(generated_dir / s for s in GENERATED_SOURCES)],
+        build_dir / name,
+        include_dirs=(FIRMWARE_DIR / "include", KERNEL_DIR, generated_dir),
+        sanitize=sanitize,
+    )
+
+
+def run_app(executable: Path, audio: np.ndarray, *, scores: bool = False) -> str:
+    """Run a `build_app_executable` program on int16 `audio`; returns its console output."""
+    env = {**os.environ, **SANITIZER_ENV, "NANOKWS_SCORES": "1" if scores else "0"}
+    env.pop("LD_PRELOAD", None)
+    result = subprocess.run(
+        [str(executable)],
+        input=np.ascontiguousarray(audio, dtype="<i2").tobytes(),
+        capture_output=True,
+        env=env,
+        timeout=RUN_TIMEOUT_S,
+    )
+    stderr = result.stderr.decode(errors="replace")
+    if result.returncode != 0 or "runtime error" in stderr or "Sanitizer" in stderr:
+        raise HostBuildError(f"{executable.name} failed ({result.returncode}):\n{stderr[-4000:]}", path=executable)
+    return result.stdout.decode()
