@@ -102,3 +102,9 @@ def read_wav_int16(path: Path) -> tuple[np.ndarray, int]:
     """Read a WAV the project wrote itself (int16 mono), as int16."""
     data, rate = sf.read(str(path), dtype="int16")
     return data, int(rate)
+
+
+def load_stream(path: Path, sample_rate: int) -> np.ndarray:
+    """Read audio of any length as the firmware hears it: mono, resampled to `sample_rate`, int16."""
+    mono, rate, _ = read_float(path)
+    return to_int16(resample(mono, rate, sample_rate))

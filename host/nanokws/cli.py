@@ -15,7 +15,7 @@ from rich.table import Table
 from nanokws import atomic
 from nanokws.config import RunConfig, SynthConfig
 from nanokws.data.manifest import SPLITS, Entry, summarise
-from nanokws.errors import NanokwsError
+from nanokws.errors import ConfigError, NanokwsError
 from nanokws.metrics import Scores
 from nanokws.progress import rich_reporter
 from nanokws.rundir import RunDir, open_run
@@ -259,15 +259,86 @@ def export_cmd(
     flatbuffer as an aligned array (model_data.c) for TFLM users."""
     from nanokws.codegen import export_model
     from nanokws.evaluate import resolve_model
+    from nanokws.tflite.metadata import model_info
 
     data, path = resolve_model(model)
     result = export_model(data, out_dir, path.name)
+    if not model_info(data, str(path)).has_metadata:
+        err.print(
+            "warning: the model has no nanokws metadata: the front-end tables, labels and detector are the "
+            "defaults, which may not be what it was trained with"
+        )
     out.print(f"wrote {len(result.files)} files to {out_dir}: {', '.join(p.name for p in result.files)}")
     out.print(
         f"ops: {' '.join(result.ops)}\n"
         f"arena {result.arena_bytes} B (RAM), weights {result.weight_bytes} B + quantization parameters "
         f"{result.parameter_bytes} B (flash); the .tflite is {result.model_bytes} B"
     )
+
+
+@app.command("hil")
+def hil_cmd(
+    data: Annotated[Path | None, typer.Option("--data", help="Folder in the Speech Commands layout.")] = None,
+    stream: Annotated[Path | None, typer.Option("--stream", help="A recording of any length (WAV).")] = None,
+    split: Annotated[str | None, typer.Option(help="Only this split (folders made by `host data`).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many clips (the first ones).")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the results here.")] = None,
+) -> None:
+    """Hardware in the loop: build the emulator image (`pio run -e emu`) from the model exported to
+    firmware/generated/ (`host export`), run it in QEMU and
+    compare it with the host's int8 pipeline: on every clip of --data (accuracy, agreement, instructions per
+    inference and per hop), or on a --stream (the detections of the firmware and of its Python twin)."""
+    from nanokws.audio import load_stream
+    from nanokws.codegen.export import MODEL_NAME
+    from nanokws.evaluate import load_eval_clips
+    from nanokws.hil.emulator import Qemu
+    from nanokws.hil.firmware import GENERATED, build_image
+    from nanokws.hil.harness import compare_on_clips, compare_on_stream
+    from nanokws.tflite.metadata import model_info
+
+    if (data is None) == (stream is None):
+        raise ConfigError("give one of --data (clips) and --stream (a recording)")
+    model_path = GENERATED / MODEL_NAME
+    if not model_path.is_file():
+        raise ConfigError("no exported model", path=model_path, hint="run `host export --model RUN`")
+    model = model_path.read_bytes()
+    info = model_info(model, str(model_path))
+    out.print("building the emulator image (pio run -e emu)")
+    elf = build_image("emu")
+    emulator = Qemu()
+    if stream is not None:
+        audio = load_stream(stream, info.frontend.sample_rate)
+        result = compare_on_stream(emulator, elf, audio, model, info)
+        out.print(f"firmware ({emulator.name}), {len(audio) / info.frontend.sample_rate:.1f} s:")
+        for line in result.firmware:
+            out.print(f"  {line}")
+        same = result.firmware == result.twin
+        out.print("Python twin: the same detections" if same else f"Python twin differs: {list(result.twin)}")
+        if json_path:
+            atomic.write_json(json_path, {"firmware": list(result.firmware), "twin": list(result.twin), "same": same})
+        if not same:
+            raise typer.Exit(1)
+        return
+    assert data is not None
+    audio, labels, _ = load_eval_clips(data, info, split, False, RunConfig().seed)
+    if limit is not None:
+        audio, labels = audio[:limit], labels[:limit]
+    with rich_reporter(out) as reporter:
+        report = compare_on_clips(emulator, elf, audio, labels, model, info, reporter=reporter)
+    table = Table(title=f"hardware in the loop: {data} ({report.n} clips, {emulator.name})")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("firmware accuracy", f"{report.accuracy:.4f}")
+    table.add_row("host int8 accuracy", f"{report.host_accuracy:.4f}")
+    table.add_row("agreement (class)", f"{report.agreement:.4f}")
+    table.add_row("bit-exact outputs", f"{report.bit_exact:.4f}")
+    table.add_row("instructions per inference", f"{report.instructions_per_inference:,.0f}")
+    table.add_row("instructions per hop (front end)", f"{report.instructions_per_hop:,.0f}")
+    table.add_row("emulator time", f"{report.emulator_seconds:.1f} s")
+    out.print(table)
+    if json_path:
+        atomic.write_json(json_path, report.to_dict())
+        out.print(f"wrote {json_path}")
 
 
 @bench_app.command("frontend")

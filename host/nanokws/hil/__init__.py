@@ -1,0 +1,1 @@
+"""Hardware in the loop: the firmware image run in an emulator, audio in, console lines and status out."""
