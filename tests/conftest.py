@@ -51,3 +51,14 @@ def randomised(model: Any, seed: int = 42) -> Any:
             fan_in = int(np.prod(shape[:-1])) or 1
             w.assign((rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(np.float32))
     return model
+
+
+# Enough clips for the hardware-in-the-loop checks (at least 200): 20 of each class.
+HIL_SYNTH = SynthConfig(clips_per_keyword=20, unknown_clips=20, silence_clips=20, noise_seconds=4)
+GENERATED = Path(__file__).resolve().parents[1] / "firmware" / "generated"
+
+
+@pytest.fixture(scope="session")
+def hil_synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SynthResult]:
+    out = tmp_path_factory.mktemp("hil-synth")
+    return out, synthesize(out, HIL_SYNTH, RunConfig(), jobs=2)
