@@ -18,7 +18,7 @@
 #   PROBE=bossac|pyocd  insist on one way (default: bossac when the fork is found, else pyocd)
 #   PYOCD=/path         pyocd (default: on PATH, else the project's .venv/bin/pyocd)
 #   FIRMWARE=/path      the image (default: .pio/build/nano33ble/firmware.bin, what `make firmware` builds)
-#   DRY_RUN=1           print the commands on stdout instead of running them (no port touch, no waiting)
+#   DRY_RUN=1           print the commands on stdout instead of running them (nothing touched or waited for)
 #   BOOTLOADER_WAIT_S=10  how long to wait for the bootloader's port after the 1200-baud touch
 set -euo pipefail
 
