@@ -8,8 +8,9 @@ export PLATFORMIO_CORE_DIR := $(CURDIR)/.pio/core
 export PLATFORMIO_SETTING_ENABLE_TELEMETRY := no
 export PLATFORMIO_DISABLE_UPGRADE_CHECK := true
 PIO_STAMP := firmware/platformio/packages/toolchain-gccarmnoneeabi-system/package.json
+ARM_BIN := firmware/platformio/packages/toolchain-gccarmnoneeabi-system/bin
 
-.PHONY: setup apt venv pio demo test test-fast lint firmware flash bench bench-loeo clean
+.PHONY: setup apt venv pio demo test test-fast lint firmware hil flash bench bench-loeo clean
 
 setup: apt venv pio
 
@@ -29,12 +30,15 @@ pio: $(VENV)/.installed
 	@bash tools/pio_setup.sh
 
 # The main job end to end on the offline default: data, features, teacher, distilled student, int8 model
-# verified against TFLM and LiteRT. Export and firmware come with the next issues.
+# verified against TFLM and LiteRT, exported to C (firmware/generated/), both firmware images built, and the
+# emulated firmware's accuracy on the test split beside the host's.
 demo: setup
 	$(BIN)/host data synth --run $(RUN)
 	$(BIN)/host features --run $(RUN)
 	$(BIN)/host train --run $(RUN)
-	@echo "demo: stopped after training (export to C and the firmware come with the next issues)."
+	$(BIN)/host export --model $(RUN)
+	$(MAKE) --no-print-directory firmware
+	$(BIN)/host hil --data $(RUN)/data --split test --json $(RUN)/hil.json
 
 test: setup
 	$(BIN)/python -m pytest -q
@@ -46,8 +50,14 @@ lint: venv
 	$(BIN)/ruff check host tests firmware/platformio
 	$(BIN)/ruff format --check host tests firmware/platformio
 
+# Both images from firmware/ and the exported model in firmware/generated/, then their flash and RAM use.
 firmware: setup
 	$(BIN)/pio run -e nano33ble -e emu
+	@$(ARM_BIN)/arm-none-eabi-size .pio/build/nano33ble/firmware.elf .pio/build/emu/firmware.elf
+
+# The emulated firmware on the demo run's test split (after `make demo`): accuracy and agreement with the host.
+hil: firmware
+	$(BIN)/host hil --data $(RUN)/data --split test --json $(RUN)/hil.json
 
 # Upload the nano33ble image: Arduino's bossac through the USB bootloader, or pyOCD with a SWD probe.
 # Options as make variables: PORT=/dev/ttyACM0 BOSSAC=/path PROBE=bossac|pyocd DRY_RUN=1 (tools/flash.sh).

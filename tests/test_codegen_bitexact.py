@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import MLPERF_MODEL, mfcc_like, randomised
+from nanokws.audio import read_wav_int16
 from nanokws.codegen import compile_model, export_model
 from nanokws.codegen.export import ExportResult
 from nanokws.codegen.host_build import (
@@ -28,9 +29,11 @@ from nanokws.codegen.host_build import (
 )
 from nanokws.codegen.verify import compare_ops
 from nanokws.config import RunConfig
+from nanokws.native import native_frontend
 from nanokws.student.models import FAMILY, build
 from nanokws.tflite.convert import to_int8_tflite
 from nanokws.tflite.interpreters import TflmInterpreter
+from nanokws.tflite.metadata import model_info, quantize_input
 
 ROOT = Path(__file__).resolve().parents[1]
 ARM_GCC = "arm-none-eabi-gcc"
@@ -85,6 +88,15 @@ def assert_bit_exact(exported: Exported, n: int) -> None:
 
 def test_generated_c_equals_tflm_on_random_inputs(exported: Exported) -> None:
     assert_bit_exact(exported, FAST_INPUTS.get(exported.name, N_INPUTS))
+
+
+def test_generated_c_equals_tflm_on_every_synthetic_clip(exported: Exported, small_synth) -> None:
+    """Real inputs: the trainer's int8 features of every clip of the synthetic data, all splits."""
+    root, result = small_synth
+    audio = np.stack([read_wav_int16(root / e.path)[0] for e in result.entries])
+    info = model_info(exported.model)
+    x = quantize_input(native_frontend(info.frontend).mfcc(audio), info)
+    np.testing.assert_array_equal(exported.library.run(x), TflmInterpreter(exported.model).run(x))
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
     gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
     espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
-    sox clang-format
+    sox clang-format gcc libc6-dev
 )
 
 missing=()
