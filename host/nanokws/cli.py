@@ -178,7 +178,11 @@ def train_cmd(
         str | None, typer.Option(help="Run one stage: teacher, student, quantize or eval (default: all).")
     ] = None,
     teacher: Annotated[
-        str, typer.Option(help="Teacher: 'scratch' (small Wav2Vec2 trained here), a hub id or a local directory.")
+        str,
+        typer.Option(
+            help="Teacher: 'scratch' (small Wav2Vec2 trained here), a Wav2Vec2 hub id or local directory, or "
+            "'whisper' (Whisper tiny.en's frozen encoder, packaged, with a trained head; 'whisper:<dir or hub id>')."
+        ),
     ] = "scratch",
     student: Annotated[str, typer.Option(help="Student: ds_cnn_s, ds_cnn_m, ds_cnn_l or mlperf_ds_cnn.")] = "ds_cnn_s",
     distill: Annotated[bool, typer.Option("--distill/--no-distill", help="Learn from the teacher too.")] = True,

@@ -133,12 +133,21 @@ def _teacher_stage(
 ) -> np.ndarray:
     from nanokws.soft_labels import soft_labels
     from nanokws.teacher.config import TeacherConfig
-    from nanokws.teacher.wav2vec2 import train_teacher
+    from nanokws.teacher.whisper import is_whisper, train_whisper_teacher
 
     cfg = opts.teacher or TeacherConfig()
-    result = train_teacher(
-        run.root, config.labels, feats.entries, run.data, cfg, resume=opts.resume, force=opts.force, reporter=reporter
-    )
+    result: Any
+    if is_whisper(cfg.source):
+        result = train_whisper_teacher(
+            run.root, config.labels, feats.entries, run.data, cfg, force=opts.force, reporter=reporter
+        )
+    else:
+        from nanokws.teacher.wav2vec2 import train_teacher
+
+        result = train_teacher(
+            run.root, config.labels, feats.entries, run.data, cfg, resume=opts.resume, force=opts.force,
+            reporter=reporter,
+        )  # fmt: skip
     for note in result.notes:
         reporter.log(f"  teacher: {note}")
     train_entries = [e for e in feats.entries if e.split == "train"]
@@ -247,12 +256,17 @@ def _eval_stage(
     histories = {}
     if (run.root / "student_history.json").is_file():
         histories["student"] = json.loads((run.root / "student_history.json").read_text())
-    teacher_history = run.root / "teacher" / "history.json"
+    from nanokws.teacher.config import TeacherConfig
+    from nanokws.teacher.whisper import TEACHER_DIR as WHISPER_DIR
+    from nanokws.teacher.whisper import is_whisper
+
+    whisper = is_whisper((opts.teacher or TeacherConfig()).source)
+    teacher_history = run.root / (WHISPER_DIR if whisper else "teacher") / "history.json"
     if teacher_history.is_file():
         h = json.loads(teacher_history.read_text())
-        histories["teacher"] = [
-            {"epoch": e["epoch"], "val_accuracy": e["accuracy"], "loss": e["loss"]} for e in h.get("eval", [])
-        ]
+        curve = [{"epoch": e["epoch"], "val_accuracy": e["accuracy"], "loss": e["loss"]} for e in h.get("eval", [])]
+        if curve:  # a Whisper head has no per-epoch validation
+            histories["teacher"] = curve
         metrics["teacher"] = {
             k: h.get(k) for k in ("validation_accuracy", "test_accuracy", "parameters", "train_seconds", "source")
         }

@@ -60,6 +60,11 @@ class TeacherConfig:
     freeze_feature_encoder: bool = True  # pretrained models only; the usual practice, and faster (see above)
     seed: int = SEED
 
+    # Whisper teachers (`whisper`, `whisper:<dir or hub id>`): the head trained on the frozen encoder.
+    head_epochs: int = 60
+    head_batch_size: int = 128
+    head_learning_rate: float = 1e-3
+
     # Preprocessing: leading and trailing audio quieter than `trim_db` below the clip's loudest 25 ms is cut
     # (never below `min_trimmed_ms`), so clips have different lengths and are padded per batch with an
     # attention mask. Only for models whose feature extractor asks for attention masks; None: whole clips.
