@@ -118,3 +118,17 @@ def test_interrupted_training_resumes_and_reproduces_the_bytes(tmp_path: Path, t
     assert state["epoch"] == 3 and [h["epoch"] for h in state["history"]] == [1, 2, 3]
     train(rd, config, TrainOptions(stage="quantize"), NullReporter())
     assert (run / "model_int8.tflite").read_bytes() == (trained / "model_int8.tflite").read_bytes()
+
+
+def test_whisper_teacher_with_views_trains_end_to_end(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    r = host("data", "synth", "--run", str(run), "--clips-per-keyword", "6", "--engines", "espeak-ng,flite")
+    assert r.returncode == 0, r.stderr
+    r = host("train", "--run", str(run), "--teacher", "whisper", "--views", "2", "--alpha", "0.3")
+    assert r.returncode == 0, r.stderr[-3000:]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["teacher"]["source"] == "whisper" and metrics["teacher"]["validation_accuracy"] is not None
+    assert metrics["student"]["views"] == 2 and metrics["splits"]["test"]["interpreters_bit_exact"]
+    assert (run / "views.joblib").is_file() and (run / "teacher_whisper" / "whisper_embeddings.joblib").is_file()
+    r = host("train", "--run", str(run), "--teacher", "whisper", "--views", "2", "--alpha", "0.3")
+    assert r.returncode == 0 and "student is up to date" in r.stdout

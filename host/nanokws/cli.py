@@ -189,6 +189,9 @@ def train_cmd(
     alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the hard-label loss.")] = 0.5,
     temperature: Annotated[float, typer.Option(min=0.1, help="Distillation temperature.")] = 3.0,
     epochs: Annotated[int, typer.Option(min=1, help="Student epochs (early stopping may end sooner).")] = 40,
+    views: Annotated[
+        int, typer.Option(min=0, help="Consistent teaching: augmented views per training clip, teacher-labelled.")
+    ] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoints.")] = False,
     force: ForceOpt = False,
 ) -> None:
@@ -200,7 +203,9 @@ def train_cmd(
     rd, config = open_run(run)
     opts = TrainOptions(
         stage=stage,
-        student=StudentConfig(model=student, epochs=epochs, distill=distill, alpha=alpha, temperature=temperature),
+        student=StudentConfig(
+            model=student, epochs=epochs, distill=distill, alpha=alpha, temperature=temperature, views=views
+        ),
         teacher=_teacher_config(teacher),
         resume=resume,
         force=force,
@@ -373,6 +378,8 @@ def bench_loeo(
     epochs: Annotated[int, typer.Option(min=1, help="Student epochs.")] = 40,
     teacher: Annotated[str, typer.Option(help="Teacher source, as for `host train`.")] = "scratch",
     teacher_epochs: Annotated[int, typer.Option(min=1, help="Teacher epochs (as `host train`: 30).")] = 30,
+    views: Annotated[int, typer.Option(min=0, help="Consistent teaching views, as for `host train`.")] = 0,
+    alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the hard-label loss.")] = 0.5,
 ) -> None:
     """Leave-one-engine-out: for each TTS engine, train without it (with and without distillation) and test
     on it. Writes <run>/loeo.json; the sub-runs live in <run>/loeo/."""
@@ -383,15 +390,17 @@ def bench_loeo(
     held = tuple(e.strip() for e in engines.split(",")) if engines else None
     with rich_reporter(out) as reporter:
         results = run_loeo(
-            rd, student=StudentConfig(model=student, epochs=epochs), teacher=_teacher_config(teacher, teacher_epochs),
+            rd, student=StudentConfig(model=student, epochs=epochs, views=views, alpha=alpha),
+            teacher=_teacher_config(teacher, teacher_epochs),
             engines=held, reporter=reporter,
         )  # fmt: skip
     table = Table(title="leave-one-engine-out (test = every clip of the held-out engine)")
-    for col in ("held out", "distilled", "clips", "float", "int8"):
+    for col in ("held out", "distilled", "clips", "float", "int8", "teacher"):
         table.add_column(col)
     for r in results:
+        teacher_acc = "-" if r.teacher_accuracy is None else f"{r.teacher_accuracy:.4f}"
         table.add_row(r.held_out, "yes" if r.distill else "no", str(r.test_clips), f"{r.float_accuracy:.4f}",
-                      f"{r.int8_accuracy:.4f}")  # fmt: skip
+                      f"{r.int8_accuracy:.4f}", teacher_acc)  # fmt: skip
     out.print(table)
     out.print(f"wrote {rd.root / 'loeo.json'}")
 

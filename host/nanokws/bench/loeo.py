@@ -32,6 +32,7 @@ class LoeoResult:
     float_accuracy: float
     int8_accuracy: float
     per_class: dict[str, float | None]
+    teacher_accuracy: float | None = None  # the teacher's on the same held-out clips (distilled runs)
 
 
 def held_out_entries(entries: list[Entry], engine: str) -> list[Entry]:
@@ -87,6 +88,7 @@ def run_loeo(
                     float_accuracy=test["float"]["accuracy"],
                     int8_accuracy=test["int8"]["accuracy"],
                     per_class=test["int8"]["per_class"],
+                    teacher_accuracy=(metrics.get("teacher") or {}).get("test_accuracy") if distill else None,
                 )
             )
     atomic.write_json(run.root / "loeo.json", [dataclasses.asdict(r) for r in results])

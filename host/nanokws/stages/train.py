@@ -103,19 +103,20 @@ def train(run: RunDir, config: RunConfig, opts: TrainOptions, reporter: Reporter
     wanted = STAGES if opts.stage is None else (opts.stage,)
     feats = compute_features(run, config, force=False, reporter=reporter)
 
+    teacher: Any = None
     teacher_logits: np.ndarray | None = None
     if opts.stage == "teacher" or ("student" in wanted and opts.student.distill):
-        holder: dict[str, np.ndarray] = {}
+        holder: dict[str, Any] = {}
 
         def do_teacher() -> bool:
-            holder["logits"] = _teacher_stage(run, config, opts, feats, reporter)
+            holder["teacher"], holder["logits"] = _teacher_stage(run, config, opts, feats, reporter)
             return False
 
         _timed("teacher", outcome, do_teacher)
-        teacher_logits = holder.get("logits")
+        teacher, teacher_logits = holder.get("teacher"), holder.get("logits")
 
     if "student" in wanted:
-        _timed("student", outcome, lambda: _student_stage(run, config, opts, feats, teacher_logits, reporter))
+        _timed("student", outcome, lambda: _student_stage(run, config, opts, feats, teacher, teacher_logits, reporter))
     if "quantize" in wanted:
         _timed("quantize", outcome, lambda: _quantize_stage(run, config, feats, opts.force))
     if "eval" in wanted:
@@ -130,7 +131,7 @@ def train(run: RunDir, config: RunConfig, opts: TrainOptions, reporter: Reporter
 
 def _teacher_stage(
     run: RunDir, config: RunConfig, opts: TrainOptions, feats: FeaturesOutcome, reporter: Reporter
-) -> np.ndarray:
+) -> tuple[Any, np.ndarray]:
     from nanokws.soft_labels import soft_labels
     from nanokws.teacher.config import TeacherConfig
     from nanokws.teacher.whisper import is_whisper, train_whisper_teacher
@@ -151,7 +152,7 @@ def _teacher_stage(
     for note in result.notes:
         reporter.log(f"  teacher: {note}")
     train_entries = [e for e in feats.entries if e.split == "train"]
-    return soft_labels(run.root, result.teacher, train_entries, run.data, reporter)
+    return result.teacher, soft_labels(run.root, result.teacher, train_entries, run.data, reporter)
 
 
 def _student_stage(
@@ -159,25 +160,36 @@ def _student_stage(
     config: RunConfig,
     opts: TrainOptions,
     feats: FeaturesOutcome,
+    teacher: Any,
     teacher_logits: np.ndarray | None,
     reporter: Reporter,
 ) -> bool:
     from nanokws.native import native_frontend
     from nanokws.student.train import StudentData, train_student
+    from nanokws.student.views import compute_views, views_key
 
     cfg = opts.student
     artifact = run.root / "student.keras"
     teacher_key = _digest(teacher_logits.tobytes()) if teacher_logits is not None else None
-    key = _digest(asdict(cfg), config.seed, feats.key, teacher_key)
+    view_teacher = teacher if cfg.distill else None
+    view_key = views_key(cfg, config.seed, config.frontend, view_teacher) if cfg.views else None
+    key = _digest(asdict(cfg), config.seed, feats.key, teacher_key, view_key)
     if not opts.force and _up_to_date(artifact, key):
         reporter.log(f"student is up to date ({artifact})")
         return True
+    x_views = teacher_views = None
+    if cfg.views:
+        train_entries = [e for e in feats.entries if e.split == "train"]
+        x_views, teacher_views, _ = compute_views(
+            run.root, train_entries, run.data, cfg, seed=config.seed, frontend=config.frontend,
+            teacher=view_teacher, reporter=reporter,
+        )  # fmt: skip
     x_train, y_train, _ = _split(feats, config.labels, "train")
     x_val, y_val, _ = _split(feats, config.labels, "validation")
     if len(x_val) == 0:
         raise ConfigError("the validation split is empty", path=run.data, hint="add speakers to the data")
     silence = native_frontend(config.frontend).mfcc(np.zeros(config.frontend.clip_samples, dtype=np.int16))[0]
-    data = StudentData(x_train, y_train, teacher_logits, x_val, y_val, silence)
+    data = StudentData(x_train, y_train, teacher_logits, x_val, y_val, silence, x_views, teacher_views)
     result = train_student(
         data, len(config.labels), cfg, run.root / "student_checkpoints", seed=config.seed,
         resume=opts.resume, reporter=reporter,

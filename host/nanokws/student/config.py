@@ -20,3 +20,19 @@ class StudentConfig:
     time_mask_frames: int = 6
     freq_masks: int = 1
     freq_mask_coefficients: int = 2
+
+    # Consistent teaching: `views` more versions of each training clip, augmented in the audio more strongly
+    # than the data itself (pitch and speed shifts that change the voice, noise down to 0 dB SNR, rooms,
+    # level), each with the teacher's logits on exactly that audio: the teacher judges what is still
+    # recognisable. The student then trains for `view_epochs` passes over clips and views. 0: off.
+    views: int = 0
+    view_epochs: int = 10
+    view_patience: int = 4
+    view_pitch_semitones: float = 4.0
+    view_pitch_probability: float = 0.7
+    view_speed: tuple[float, float] = (0.85, 1.2)
+    view_speed_probability: float = 0.5
+    view_reverb_probability: float = 0.3
+    view_gain_db: tuple[float, float] = (-25.0, -1.0)
+    view_noise_probability: float = 0.8
+    view_snr_db: tuple[float, float] = (0.0, 25.0)

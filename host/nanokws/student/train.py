@@ -27,6 +27,20 @@ class StudentData:
     x_val: np.ndarray
     y_val: np.ndarray
     silence_frame: np.ndarray  # [coeffs]: the features of digital silence
+    x_views: np.ndarray | None = None  # [N, views, frames, coeffs]: consistent teaching (views.py)
+    teacher_views: np.ndarray | None = None  # [N, views, classes]: the teacher's logits on each view
+
+    def training_set(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Features, labels and teacher logits of the clips followed by their views (if any)."""
+        if self.x_views is None:
+            return self.x_train, self.y_train, self.teacher_train
+        views = self.x_views.shape[1]
+        x = np.concatenate([self.x_train, self.x_views.reshape(-1, *self.x_train.shape[1:])])
+        y = np.concatenate([self.y_train, np.repeat(self.y_train, views)])
+        if self.teacher_train is None or self.teacher_views is None:
+            return x, y, None
+        t = np.concatenate([self.teacher_train, self.teacher_views.reshape(-1, self.teacher_train.shape[1])])
+        return x, y, t
 
 
 @dataclass(frozen=True)
@@ -81,9 +95,11 @@ def train_student(
     out_dir.mkdir(parents=True, exist_ok=True)
     ckpt, state_path, best_path = out_dir / "checkpoint.keras", out_dir / "state.json", out_dir / "best.weights.h5"
     frames, coeffs = data.x_train.shape[1:]
-    hard = np.eye(classes, dtype=np.float32)[data.y_train]
-    use_teacher = cfg.distill and data.teacher_train is not None
-    teacher = data.teacher_train.astype(np.float32) if use_teacher else np.zeros_like(hard)
+    x_train, y_labels, teacher_train = data.training_set()
+    epochs, patience = (cfg.view_epochs, cfg.view_patience) if data.x_views is not None else (cfg.epochs, cfg.patience)
+    hard = np.eye(classes, dtype=np.float32)[y_labels]
+    use_teacher = cfg.distill and teacher_train is not None
+    teacher = teacher_train.astype(np.float32) if use_teacher and teacher_train is not None else np.zeros_like(hard)
     y_train = np.concatenate([hard, teacher], axis=1)
     alpha = cfg.alpha if use_teacher else 1.0
     custom = {"loss": _kd_loss(classes, alpha, cfg.temperature), "accuracy": _accuracy(classes)}
@@ -94,18 +110,18 @@ def train_student(
         model = keras.models.load_model(ckpt, custom_objects=custom, compile=True)
     else:
         model = build(cfg.model, frames, coeffs, classes)
-        steps = int(np.ceil(len(y_train) / cfg.batch_size)) * cfg.epochs
+        steps = int(np.ceil(len(y_train) / cfg.batch_size)) * epochs
         schedule = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=steps)
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss=custom["loss"], metrics=[custom["accuracy"]])
     resumed_from = int(state["epoch"])
 
-    task = reporter.task(f"training {cfg.model}", cfg.epochs)
+    task = reporter.task(f"training {cfg.model}", epochs)
     task.advance(resumed_from)
-    for epoch in range(resumed_from, cfg.epochs):
-        if epoch - state["best_epoch"] > cfg.patience and state["best_epoch"] >= 0:
+    for epoch in range(resumed_from, epochs):
+        if epoch - state["best_epoch"] > patience and state["best_epoch"] >= 0:
             break
         rng = np.random.default_rng([seed, epoch])
-        x = augment_batch(data.x_train, data.silence_frame, cfg, rng)[..., None]
+        x = augment_batch(x_train, data.silence_frame, cfg, rng)[..., None]
         order = rng.permutation(len(x))
         h = model.fit(x[order], y_train[order], batch_size=cfg.batch_size, epochs=1, verbose=0, shuffle=False)
         logits = model.predict(data.x_val[..., None], batch_size=256, verbose=0)

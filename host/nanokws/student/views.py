@@ -1,0 +1,140 @@
+"""Views for consistent teaching: strongly augmented versions of each training clip, their features (the
+firmware's front end) and the teacher's logits on exactly that audio, cached in `<run>/views.joblib`.
+
+A clip's views depend only on the clip (its manifest entry and bytes), the run's seed and the view settings,
+so they are the same whichever clips are asked for and in whatever order. The cache is keyed by those, the
+front end's library and the teacher's fingerprint: a new teacher or new settings recompute everything, a
+new clip only its own views.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import joblib
+import numpy as np
+from joblib import Parallel, delayed
+
+from nanokws.atomic import atomic_path
+from nanokws.audio import read_float, to_int16
+from nanokws.config import FrontendConfig
+from nanokws.data import augment
+from nanokws.data.manifest import Entry
+from nanokws.native import native_frontend
+from nanokws.progress import Reporter
+from nanokws.soft_labels import entry_key
+from nanokws.stages.features import load_clips
+from nanokws.student.config import StudentConfig
+from nanokws.teacher.base import Teacher
+
+CACHE_NAME = "views.joblib"
+FORMAT = 1
+CHUNK = 128
+# What a view is made of (not how long the student trains on them).
+VIEW_FIELDS = (
+    "views",
+    *(
+        f
+        for f in StudentConfig.__dataclass_fields__
+        if f.startswith("view_") and f not in ("view_epochs", "view_patience")
+    ),
+)
+
+
+def make_views(
+    clip: np.ndarray, noises: list[np.ndarray], cfg: StudentConfig, rate: int, rng: np.random.Generator
+) -> np.ndarray:
+    """int16 [samples] -> int16 [cfg.views, samples]."""
+    x = clip.astype(np.float32) / 32768.0
+    out = []
+    for _ in range(cfg.views):
+        y = x
+        if rng.random() < cfg.view_pitch_probability:
+            y = augment.shift_pitch(y, rate, float(rng.uniform(-cfg.view_pitch_semitones, cfg.view_pitch_semitones)))
+        if rng.random() < cfg.view_speed_probability:
+            y = augment.change_speed(y, float(rng.uniform(*cfg.view_speed)))
+        if np.abs(y).max() > 1e-4:
+            y = augment.trim_silence(y, rate)
+        y = augment.place(y, x.size, rng)
+        if rng.random() < cfg.view_reverb_probability:
+            y = augment.reverberate(y, rate, rng, (0.2, 0.8))[: x.size]
+        y = augment.set_peak(y, float(rng.uniform(*cfg.view_gain_db)))
+        if noises and rng.random() < cfg.view_noise_probability:
+            noise = augment.random_segment(noises[int(rng.integers(len(noises)))], x.size, rng)
+            y = augment.mix_at_snr(y, noise, float(rng.uniform(*cfg.view_snr_db)))
+        out.append(to_int16(augment.soft_limit(y)))
+    return np.stack(out)
+
+
+def _settings(cfg: StudentConfig) -> dict[str, object]:
+    return {f: getattr(cfg, f) for f in VIEW_FIELDS}
+
+
+def views_key(cfg: StudentConfig, seed: int, frontend: FrontendConfig, teacher: Teacher | None) -> str:
+    blob = {
+        "settings": _settings(cfg),
+        "seed": seed,
+        "frontend": native_frontend(frontend).path.parent.name,
+        "teacher": teacher.fingerprint() if teacher is not None else None,
+        "format": FORMAT,
+    }
+    return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _clip_rng(seed: int, key: str) -> np.random.Generator:
+    return np.random.default_rng([seed, int(key[:15], 16)])
+
+
+def compute_views(
+    run_root: Path,
+    entries: list[Entry],
+    data_root: Path,
+    cfg: StudentConfig,
+    *,
+    seed: int,
+    frontend: FrontendConfig,
+    teacher: Teacher | None,
+    reporter: Reporter,
+    jobs: int = 2,
+) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """Features [N, views, frames, coeffs] of the views of `entries`, the teacher's logits on them
+    [N, views, labels] (None without a teacher), and the cache key."""
+    key = views_key(cfg, seed, frontend, teacher)
+    path = run_root / CACHE_NAME
+    rows: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    if path.is_file():
+        try:
+            stored = joblib.load(path)
+            if stored.get("key") == key:
+                rows = stored["rows"]
+            else:
+                reporter.log("views: settings, front end or teacher changed, recomputing all")
+        except Exception as e:  # a cache is disposable
+            reporter.log(f"views: ignoring an unreadable cache ({type(e).__name__})")
+    keys = [entry_key(e, data_root) for e in entries]
+    missing = [i for i, k in enumerate(keys) if k not in rows]
+    if missing:
+        noises = [read_float(p)[0] for p in sorted((data_root / "_background_noise_").glob("*.wav"))]
+        native = native_frontend(frontend)
+        task = reporter.task(f"{cfg.views} views a clip (audio, front end, teacher)", len(missing))
+        with Parallel(n_jobs=jobs) as pool:
+            for lo in range(0, len(missing), CHUNK):
+                idx = missing[lo : lo + CHUNK]
+                clips = load_clips(data_root, [entries[i] for i in idx], frontend)
+                audio = pool(
+                    delayed(make_views)(clip, noises, cfg, frontend.sample_rate, _clip_rng(seed, keys[i]))
+                    for clip, i in zip(clips, idx, strict=True)
+                )
+                flat = np.concatenate(audio)
+                feats = native.mfcc(flat).reshape(len(idx), cfg.views, frontend.n_frames, frontend.n_mfcc)
+                logits = teacher.logits(flat).reshape(len(idx), cfg.views, -1) if teacher is not None else None
+                for j, i in enumerate(idx):
+                    rows[keys[i]] = (feats[j], logits[j] if logits is not None else None)
+                task.advance(len(idx))
+        with atomic_path(path, suffix=".joblib") as tmp:
+            joblib.dump({"key": key, "rows": rows}, tmp)
+    features = np.stack([rows[k][0] for k in keys])
+    logits_out = np.stack([rows[k][1] for k in keys]) if teacher is not None else None  # type: ignore[misc]
+    return features, logits_out, key
