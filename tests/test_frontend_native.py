@@ -4,6 +4,7 @@ float numpy reference (itself checked against librosa in test_frontend.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from nanokws.audio import read_wav_int16
 from nanokws.codegen.frontend_export import preroll_samples, render_frontend
 from nanokws.codegen.host_build import KERNEL_DIR, SANITIZER_ENV, compile_c
 from nanokws.config import FrontendConfig
-from nanokws.frontend import mfcc
+from nanokws.frontend import mfcc, normalize
 from nanokws.native import native_frontend
 from nanokws.tflite.metadata import model_info, quantize_input
 
@@ -83,18 +84,16 @@ def test_quantization_is_the_firmware_function_and_rounds_half_away_from_zero() 
     assert quantize_input(np.zeros(3, np.float32), info).tolist() == [info.input_zero_point] * 3
 
 
-@pytest.fixture(scope="module")
-def firmware_driver(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def firmware_driver(cfg: FrontendConfig, work: Path) -> Path:
     """The front end as the firmware calls it, built apart from the trainer's library and with sanitizers."""
-    gen = tmp_path_factory.mktemp("frontend")
-    for name, text in render_frontend(CFG, {}).items():
-        (gen / name).write_text(text)
-    sources = [DRIVER, KERNEL_DIR / "kws_frontend.c", gen / "kws_frontend_tables.c"]
-    return compile_c(sources, gen / "frontend_dump", include_dirs=(gen, KERNEL_DIR), sanitize=True)
+    for name, text in render_frontend(cfg, {}).items():
+        (work / name).write_text(text)
+    sources = [DRIVER, KERNEL_DIR / "kws_frontend.c", work / "kws_frontend_tables.c"]
+    return compile_c(sources, work / "frontend_dump", include_dirs=(work, KERNEL_DIR), sanitize=True)
 
 
-def firmware_rows(driver: Path, audio: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    """int8 features of each clip, streamed hop by hop after its pre-roll (a segment per clip)."""
+def firmware_inputs(driver: Path, audio: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """The model input of each clip, streamed hop by hop after its pre-roll (a segment per clip)."""
     pre, hop = preroll_samples(CFG), CFG.hop_samples
     segment = -(-(pre + CFG.clip_samples) // hop) * hop
     stream = np.zeros((len(audio), segment), dtype="<i2")
@@ -104,23 +103,34 @@ def firmware_rows(driver: Path, audio: np.ndarray, scale: float, zero_point: int
         input=stream.tobytes(), capture_output=True, env=SANITIZER_ENV, timeout=600, check=False,
     )  # fmt: skip
     assert result.returncode == 0 and not result.stderr, result.stderr.decode()[-3000:]
-    per_segment = segment // hop - -(-CFG.window_samples // hop) + 1
-    rows = np.frombuffer(result.stdout, dtype=np.int8).reshape(len(audio), per_segment, CFG.n_mfcc)
-    return rows[:, : CFG.n_frames]
+    return np.frombuffer(result.stdout, dtype=np.int8).reshape(len(audio), CFG.n_frames, CFG.n_mfcc)
 
 
+@pytest.mark.parametrize("normalize", ["none", "cmn"])
 def test_trainer_int8_features_equal_the_firmware_front_end_bit_for_bit(
-    small_synth, clips: np.ndarray, firmware_driver: Path
+    normalize: str, clips: np.ndarray, tmp_path: Path
 ) -> None:
     """Every clip of the synthetic data (all splits) and random and extreme audio: the trainer's features
     (the features stage's library, then the model's input quantization) equal, element for element, the
     front end run hop by hop in a separate, sanitized build, for a model made elsewhere and a fine scale."""
+    cfg = dataclasses.replace(CFG, normalize=normalize)
+    driver = firmware_driver(cfg, tmp_path)
     rng = np.random.default_rng(7)
     audio = np.concatenate([clips, extreme_audio(rng), rng.integers(-32768, 32768, (16, CFG.clip_samples))
                             .astype(np.int16)])  # fmt: skip
-    info = model_info(MLPERF_MODEL.read_bytes())
-    trainer = quantize_input(native_frontend(CFG).mfcc(audio), info)
-    np.testing.assert_array_equal(trainer, firmware_rows(firmware_driver, audio, info.input_scale,
-                                                         info.input_zero_point))  # fmt: skip
-    fine = native_frontend(CFG).quantize(native_frontend(CFG).mfcc(audio), 0.05, -10)
-    np.testing.assert_array_equal(fine, firmware_rows(firmware_driver, audio, 0.05, -10))
+    native = native_frontend(cfg)
+    info = dataclasses.replace(model_info(MLPERF_MODEL.read_bytes()), frontend=cfg)
+    trainer = quantize_input(native.features(audio), info)
+    np.testing.assert_array_equal(trainer, firmware_inputs(driver, audio, info.input_scale, info.input_zero_point))
+    fine = native.quantize(native.features(audio), 0.05, -10)
+    np.testing.assert_array_equal(fine, firmware_inputs(driver, audio, 0.05, -10))
+
+
+def test_cmn_removes_each_coefficient_mean_but_c0s(clips: np.ndarray) -> None:
+    cfg = dataclasses.replace(CFG, normalize="cmn")
+    raw = native_frontend(CFG).mfcc(clips)
+    normalized = native_frontend(cfg).features(clips)
+    np.testing.assert_allclose(normalized, normalize(raw, cfg), atol=1e-4)
+    np.testing.assert_array_equal(normalized[..., 0], raw[..., 0])
+    assert np.abs(normalized[..., 1:].mean(axis=1)).max() < 1e-4
+    np.testing.assert_array_equal(native_frontend(CFG).features(clips), raw)  # "none" leaves them alone

@@ -5,7 +5,7 @@
  * model: model_int8.tflite
  *        sha256 9add0323575edbea22b8e8eaea6c7aa1785fe41f96e1899d141f590949b69021
  * front end: FrontendConfig
- *            sha256 92819c2faccb2e1545b77171cbed0d88a3e52d7a70b19483c4d2c78eab9c12f3
+ *            sha256 9f43a99bd4cdea892ed20ba0b791b5a993e7327a60a22ba2078d5ecd09c22109
  */
 #include "kws_frontend_tables.h"
 

@@ -2,7 +2,8 @@
  *
  * The loop of TFLM's micro_speech, one concern a call: the board provides
  * audio, the front end turns each 20 ms hop into a row of MFCC, the model runs
- * on the last KWS_FE_FRAMES rows every KWS_DET_STRIDE_HOPS hops, the detector
+ * on the last KWS_FE_FRAMES rows (normalized and quantized as in training)
+ * every KWS_DET_STRIDE_HOPS hops, the detector
  * turns its results over time into detections, and the board shows them. The
  * same file runs on the Nano 33 BLE, in the emulator and on the host (tests):
  * only firmware/boards/ differs.
@@ -70,8 +71,8 @@ int main(void)
     static kws_frontend_t frontend;
     static kws_detector_t detector;
     static int16_t hop[KWS_FE_HOP_SAMPLES];
-    static int8_t features[KWS_FE_FRAMES][KWS_FE_MFCC]; /* a ring of rows; the oldest at frames % FRAMES */
-    float mfcc[KWS_FE_MFCC];
+    static float rows[KWS_FE_FRAMES][KWS_FE_MFCC]; /* a ring of MFCC rows; the oldest at frames % FRAMES */
+    static float window[KWS_FE_FRAMES * KWS_FE_MFCC]; /* the model's input, oldest row first */
     uint32_t hops = 0, frames = 0, inferences = 0, overruns = 0, indicator_until = 0;
     uint64_t frontend_cycles = 0, model_cycles = 0;
     int indicating = 0;
@@ -97,9 +98,7 @@ int main(void)
         }
 
         uint32_t start = board_cycles();
-        if (kws_frontend_push(&frontend, hop, mfcc)) {
-            kws_frontend_quantize(mfcc, features[frames % KWS_FE_FRAMES], KWS_FE_MFCC, KWS_MODEL_INPUT_SCALE,
-                                  KWS_MODEL_INPUT_ZERO_POINT);
+        if (kws_frontend_push(&frontend, hop, rows[frames % KWS_FE_FRAMES])) {
             frames++;
         }
         frontend_cycles += (uint32_t)(board_cycles() - start);
@@ -107,10 +106,14 @@ int main(void)
             continue;
         }
 
-        int8_t *input = kws_model_input();
+        start = board_cycles();
         for (uint32_t i = 0; i < KWS_FE_FRAMES; i++) {
-            memcpy(input + i * KWS_FE_MFCC, features[(frames + i) % KWS_FE_FRAMES], KWS_FE_MFCC);
+            memcpy(window + i * KWS_FE_MFCC, rows[(frames + i) % KWS_FE_FRAMES], sizeof rows[0]);
         }
+        kws_frontend_normalize(window);
+        kws_frontend_quantize(window, kws_model_input(), KWS_FE_FRAMES * KWS_FE_MFCC, KWS_MODEL_INPUT_SCALE,
+                              KWS_MODEL_INPUT_ZERO_POINT);
+        frontend_cycles += (uint32_t)(board_cycles() - start);
         start = board_cycles();
         kws_model_invoke();
         model_cycles += (uint32_t)(board_cycles() - start);

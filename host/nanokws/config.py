@@ -31,6 +31,10 @@ class FrontendConfig:
     mel_scale: str = "htk"
     log_floor: float = 1e-6  # power floor before the natural log: digital silence maps to log(1e-6)
     n_mfcc: int = 10
+    # "cmn": over the model's input window, each coefficient but c0 has its mean removed (cepstral mean
+    # normalisation: a fixed spectral colour of voice, engine, microphone or room cancels; c0 keeps the
+    # loudness that tells speech from silence). "none": the coefficients as they are.
+    normalize: str = "none"
 
     def __post_init__(self) -> None:
         if self.window_samples > self.fft_size:
@@ -41,6 +45,8 @@ class FrontendConfig:
             )
         if not 0 < self.n_mfcc <= self.n_mels:
             raise ConfigError(f"n_mfcc={self.n_mfcc} must be between 1 and n_mels={self.n_mels}")
+        if self.normalize not in ("none", "cmn"):
+            raise ConfigError(f"unknown front-end normalize={self.normalize!r}: use 'none' or 'cmn'")
         if self.window != "hann" or self.mel_scale != "htk":
             raise ConfigError("only the periodic Hann window and the HTK mel scale are implemented")
         if self.fft_size < 4 or self.fft_size & (self.fft_size - 1):

@@ -98,7 +98,7 @@ def evaluate(
     frontend = native_frontend(info.frontend)
     task = reporter.task("evaluating (TFLM, int8)", len(y))
     for lo in range(0, len(y), BATCH):
-        q = quantize_input(frontend.mfcc(audio[lo : lo + BATCH]), info)
+        q = quantize_input(frontend.features(audio[lo : lo + BATCH]), info)
         preds[lo : lo + len(q)] = np.argmax(interp.run(q), axis=1)
         task.advance(len(q))
     return EvalResult(scores=score(y, preds, info.labels), skipped=bad, info=info)

@@ -73,3 +73,13 @@ def mfcc(audio: np.ndarray, cfg: FrontendConfig) -> np.ndarray:
     if audio.ndim == 2 and audio.shape[0] > CHUNK:
         return np.concatenate([mfcc(audio[i : i + CHUNK], cfg) for i in range(0, audio.shape[0], CHUNK)])
     return (log_mel(audio, cfg) @ dct_matrix(cfg).T).astype(np.float32)
+
+
+def normalize(x: np.ndarray, cfg: FrontendConfig) -> np.ndarray:
+    """The reference of the model-input normalization ([..., frames, n_mfcc]): with `cmn`, each coefficient
+    but c0 loses its mean over the window."""
+    if cfg.normalize == "none":
+        return x
+    out = np.array(x, dtype=np.float64)
+    out[..., 1:] -= out[..., 1:].mean(axis=-2, keepdims=True)
+    return out.astype(np.float32)

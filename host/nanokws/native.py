@@ -78,6 +78,8 @@ class NativeFrontend:
             ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_float, ctypes.c_int32,
         ]  # fmt: skip
         lib.kws_frontend_quantize.restype = None
+        lib.kws_host_fe_normalize.argtypes = [ctypes.c_void_p, ctypes.c_int32]
+        lib.kws_host_fe_normalize.restype = None
         lib.kws_logf.argtypes = [ctypes.c_float]
         lib.kws_logf.restype = ctypes.c_float
         self._lib = lib
@@ -94,6 +96,21 @@ class NativeFrontend:
         if flat.shape[0] and frames:
             self._lib.kws_host_fe_clips(flat.ctypes.data, flat.shape[0], samples, out.ctypes.data)
         return out.reshape(*lead, frames, self.cfg.n_mfcc)
+
+    def normalize(self, windows: np.ndarray) -> np.ndarray:
+        """Model input windows [..., frames, n_mfcc] (float32) as kws_frontend_normalize leaves them."""
+        fe = self.cfg
+        x = np.array(windows, dtype=np.float32, order="C", copy=True)
+        if x.shape[-2:] != (fe.n_frames, fe.n_mfcc):
+            raise ValueError(f"windows must end in ({fe.n_frames}, {fe.n_mfcc}), not {x.shape[-2:]}")
+        count = int(np.prod(x.shape[:-2]))
+        if count:
+            self._lib.kws_host_fe_normalize(x.ctypes.data, count)
+        return x
+
+    def features(self, audio: np.ndarray) -> np.ndarray:
+        """int16 clips [..., samples] -> the model's float input [..., frames, n_mfcc]: MFCC, normalized."""
+        return self.normalize(self.mfcc(audio))
 
     def stream(self, audio: np.ndarray) -> np.ndarray:
         """An int16 stream from its first sample, hop by hop as the firmware sees it -> [frames, n_mfcc]."""

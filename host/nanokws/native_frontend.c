@@ -52,3 +52,11 @@ void kws_host_fe_clips(const int16_t *audio, int32_t clips, int32_t samples, flo
         }
     }
 }
+
+/* kws_frontend_normalize on `windows` consecutive windows of KWS_FE_FRAMES x KWS_FE_MFCC floats. */
+void kws_host_fe_normalize(float *windows, int32_t count)
+{
+    for (int32_t w = 0; w < count; w++) {
+        kws_frontend_normalize(windows + (int64_t)w * KWS_FE_FRAMES * KWS_FE_MFCC);
+    }
+}

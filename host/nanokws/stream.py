@@ -1,8 +1,9 @@
 """The firmware's streaming loop in Python (DESIGN.md §4): the twin that host and firmware are compared on.
 
-Hop by hop as firmware/src/main.c: the C front end (through native.py) makes one int8 row per hop once the
-first window is full; every `stride_hops` hops with a full set of rows, the model runs (TFLM, the oracle
-the compiled model equals bit for bit) and the detector (detector.py) takes its output.
+Hop by hop as firmware/src/main.c: the C front end (through native.py) makes one row of MFCC per hop once
+the first window is full; every `stride_hops` hops with a full set of rows, the window is normalized and
+quantized, the model runs (TFLM, the oracle the compiled model equals bit for bit) and the detector
+(detector.py) takes its output.
 """
 
 from __future__ import annotations
@@ -38,11 +39,14 @@ def run_stream(audio: np.ndarray, model: bytes, info: ModelInfo) -> StreamResult
     """Model results and detections of an int16 stream, as the firmware computes them."""
     fe, det = info.frontend, info.detector
     native = native_frontend(fe)
-    rows = native.quantize(native.stream(audio), info.input_scale, info.input_zero_point)
+    rows = native.stream(audio)
     first = first_frame_hop(info)
     hops = np.asarray(audio).size // fe.hop_samples
     points = [h for h in range(det.stride_hops, hops + 1, det.stride_hops) if h - first + 1 >= fe.n_frames]
-    inputs = np.stack([rows[h - first + 1 - fe.n_frames : h - first + 1] for h in points]) if points else None
+    inputs = None
+    if points:
+        windows = np.stack([rows[h - first + 1 - fe.n_frames : h - first + 1] for h in points])
+        inputs = native.quantize(native.normalize(windows), info.input_scale, info.input_zero_point)
     outputs = (
         TflmInterpreter(model).run(inputs) if inputs is not None else np.zeros((0, len(info.labels)), dtype=np.int8)
     )

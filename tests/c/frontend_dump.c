@@ -1,6 +1,7 @@
 /* Test driver: the firmware's front end, hop by hop, as firmware/src/main.c
- * calls it. Reads raw s16le audio on stdin and writes one int8 row of
- * KWS_FE_MFCC per frame on stdout.
+ * calls it. Reads raw s16le audio on stdin; for each segment writes the model
+ * input of its first KWS_FE_FRAMES frames (normalized and quantized, as the
+ * firmware prepares a window) on stdout.
  *
  *   frontend_dump <scale> <zero_point> <segment_samples>
  *
@@ -26,21 +27,29 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    static float window[KWS_FE_FRAMES * KWS_FE_MFCC];
+    static int8_t input[KWS_FE_FRAMES * KWS_FE_MFCC];
     kws_frontend_t fe;
     int16_t hop[KWS_FE_HOP_SAMPLES];
-    float mfcc[KWS_FE_MFCC];
-    int8_t row[KWS_FE_MFCC];
     long at = 0;
+    uint32_t frames = 0;
 
     kws_frontend_reset(&fe);
     while (fread(hop, sizeof hop[0], KWS_FE_HOP_SAMPLES, stdin) == KWS_FE_HOP_SAMPLES) {
-        if (kws_frontend_push(&fe, hop, mfcc)) {
-            kws_frontend_quantize(mfcc, row, KWS_FE_MFCC, scale, zero_point);
-            fwrite(row, 1, sizeof row, stdout);
+        float *row = window + (frames < KWS_FE_FRAMES ? frames : KWS_FE_FRAMES - 1) * KWS_FE_MFCC;
+        float spare[KWS_FE_MFCC];
+        if (kws_frontend_push(&fe, hop, frames < KWS_FE_FRAMES ? row : spare)) {
+            frames++;
+            if (frames == KWS_FE_FRAMES) {
+                kws_frontend_normalize(window);
+                kws_frontend_quantize(window, input, KWS_FE_FRAMES * KWS_FE_MFCC, scale, zero_point);
+                fwrite(input, 1, sizeof input, stdout);
+            }
         }
         at += KWS_FE_HOP_SAMPLES;
         if (at % segment == 0) {
             kws_frontend_reset(&fe);
+            frames = 0;
         }
     }
     return 0;

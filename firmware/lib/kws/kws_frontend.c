@@ -145,6 +145,24 @@ int kws_frontend_push(kws_frontend_t *fe, const int16_t hop[KWS_FE_HOP_SAMPLES],
     return 1;
 }
 
+void kws_frontend_normalize(float window[KWS_FE_FRAMES * KWS_FE_MFCC])
+{
+#if KWS_FE_CMN
+    for (uint32_t k = 1; k < KWS_FE_MFCC; k++) {
+        float sum = 0.0f;
+        for (uint32_t f = 0; f < KWS_FE_FRAMES; f++) {
+            sum = sum + window[f * KWS_FE_MFCC + k];
+        }
+        const float mean = sum / (float)KWS_FE_FRAMES;
+        for (uint32_t f = 0; f < KWS_FE_FRAMES; f++) {
+            window[f * KWS_FE_MFCC + k] = window[f * KWS_FE_MFCC + k] - mean;
+        }
+    }
+#else
+    (void)window;
+#endif
+}
+
 void kws_frontend_quantize(const float *features, int8_t *out, uint32_t n, float scale, int32_t zero_point)
 {
     for (uint32_t i = 0; i < n; i++) {

@@ -34,6 +34,11 @@ void kws_frontend_reset(kws_frontend_t *fe);
  * kws_frontend_clip in the host build). */
 int kws_frontend_push(kws_frontend_t *fe, const int16_t hop[KWS_FE_HOP_SAMPLES], float mfcc[KWS_FE_MFCC]);
 
+/* Prepare a model input window of KWS_FE_FRAMES rows (oldest first) in place:
+ * with KWS_FE_CMN, remove each coefficient's mean over the window, except c0's;
+ * otherwise leave it as it is. */
+void kws_frontend_normalize(float window[KWS_FE_FRAMES * KWS_FE_MFCC]);
+
 /* Quantize n features to the model's int8 input as TFLite's reference
  * Quantize does: x / scale, rounded half away from zero, plus the zero point,
  * saturated to [-128, 127]. */

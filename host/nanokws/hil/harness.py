@@ -30,7 +30,7 @@ class FirmwareClips:
 
 def host_outputs(clips: np.ndarray, model: bytes, info: ModelInfo) -> np.ndarray:
     """The Python int8 pipeline: the trainer's features (the C front end), quantized, through TFLM."""
-    return TflmInterpreter(model).run(quantize_input(native_frontend(info.frontend).mfcc(clips), info))
+    return TflmInterpreter(model).run(quantize_input(native_frontend(info.frontend).features(clips), info))
 
 
 def _instructions(consoles: list[Console]) -> tuple[float, float]:

@@ -76,7 +76,7 @@ def compute_features(run: RunDir, config: RunConfig, *, force: bool, reporter: R
     task = reporter.task("computing MFCC", len(entries))
     for lo in range(0, len(entries), BATCH):
         batch = entries[lo : lo + BATCH]
-        feats[lo : lo + len(batch)] = frontend.mfcc(load_clips(run.data, batch, config.frontend))
+        feats[lo : lo + len(batch)] = frontend.features(load_clips(run.data, batch, config.frontend))
         task.advance(len(batch))
     seconds = time.perf_counter() - start
     buf = io.BytesIO()

@@ -188,7 +188,7 @@ def _student_stage(
     x_val, y_val, _ = _split(feats, config.labels, "validation")
     if len(x_val) == 0:
         raise ConfigError("the validation split is empty", path=run.data, hint="add speakers to the data")
-    silence = native_frontend(config.frontend).mfcc(np.zeros(config.frontend.clip_samples, dtype=np.int16))[0]
+    silence = native_frontend(config.frontend).features(np.zeros(config.frontend.clip_samples, dtype=np.int16))[0]
     data = StudentData(x_train, y_train, teacher_logits, x_val, y_val, silence, x_views, teacher_views)
     result = train_student(
         data, len(config.labels), cfg, run.root / "student_checkpoints", seed=config.seed,

@@ -128,7 +128,7 @@ def compute_views(
                     for clip, i in zip(clips, idx, strict=True)
                 )
                 flat = np.concatenate(audio)
-                feats = native.mfcc(flat).reshape(len(idx), cfg.views, frontend.n_frames, frontend.n_mfcc)
+                feats = native.features(flat).reshape(len(idx), cfg.views, frontend.n_frames, frontend.n_mfcc)
                 logits = teacher.logits(flat).reshape(len(idx), cfg.views, -1) if teacher is not None else None
                 for j, i in enumerate(idx):
                     rows[keys[i]] = (feats[j], logits[j] if logits is not None else None)
