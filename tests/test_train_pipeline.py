@@ -30,7 +30,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = tmp_path_factory.mktemp("train") / "run"
     r = host("data", "synth", "--run", str(run), "--clips-per-keyword", "12")
     assert r.returncode == 0, r.stderr
-    r = host("train", "--run", str(run), "--no-distill", "--epochs", "3")
+    r = host("train", "--run", str(run), "--no-distill", "--views", "0", "--epochs", "3")
     assert r.returncode == 0, r.stderr[-3000:]
     assert "bit-exact" in r.stdout
     return run
@@ -78,7 +78,7 @@ def test_eval_counts_other_words_as_unknown(trained: Path, tmp_path: Path) -> No
 
 
 def test_second_train_is_up_to_date(trained: Path) -> None:
-    r = host("train", "--run", str(trained), "--no-distill", "--epochs", "3")
+    r = host("train", "--run", str(trained), "--no-distill", "--views", "0", "--epochs", "3")
     assert r.returncode == 0
     assert r.stdout.count("up to date") >= 2  # student and quantize
 
@@ -108,7 +108,7 @@ def test_interrupted_training_resumes_and_reproduces_the_bytes(tmp_path: Path, t
     (run / "config.json").write_bytes((trained / "config.json").read_bytes())
     (run / "data").symlink_to(trained / "data")
     rd, config = open_run(run)
-    opts = TrainOptions(stage="student", student=StudentConfig(epochs=3, distill=False))
+    opts = TrainOptions(stage="student", student=StudentConfig(epochs=3, distill=False, views=0))
     with pytest.raises(KeyboardInterrupt):
         train(rd, config, opts, _StopAfter(2))
     assert json.loads((run / "student_checkpoints" / "state.json").read_text())["epoch"] == 2

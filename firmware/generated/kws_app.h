@@ -3,7 +3,7 @@
  * Do not edit: change the model or the template and export again.
  *
  * model: model_int8.tflite
- *        sha256 9add0323575edbea22b8e8eaea6c7aa1785fe41f96e1899d141f590949b69021
+ *        sha256 720c0e5bf241696b3710a69535062dac63b7efa78b13a61cb46d68ca935da02d
  * detector: DetectorConfig
  *           sha256 7c319730b55e2accbc99c66aa8a4a9e109b68f912c97def97f2da2610d7ce283
  */

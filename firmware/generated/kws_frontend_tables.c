@@ -3,9 +3,9 @@
  * Do not edit: change the model or the template and export again.
  *
  * model: model_int8.tflite
- *        sha256 9add0323575edbea22b8e8eaea6c7aa1785fe41f96e1899d141f590949b69021
+ *        sha256 720c0e5bf241696b3710a69535062dac63b7efa78b13a61cb46d68ca935da02d
  * front end: FrontendConfig
- *            sha256 9f43a99bd4cdea892ed20ba0b791b5a993e7327a60a22ba2078d5ecd09c22109
+ *            sha256 b0cc7df47ddd9a7ddefba46b114869eac78c0f4abec4649a8278ba159621dc82
  */
 #include "kws_frontend_tables.h"
 

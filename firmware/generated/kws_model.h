@@ -3,7 +3,7 @@
  * Do not edit: change the model or the template and export again.
  *
  * model: model_int8.tflite
- *        sha256 9add0323575edbea22b8e8eaea6c7aa1785fe41f96e1899d141f590949b69021
+ *        sha256 720c0e5bf241696b3710a69535062dac63b7efa78b13a61cb46d68ca935da02d
  */
 #ifndef NANOKWS_KWS_MODEL_H
 #define NANOKWS_KWS_MODEL_H
@@ -25,8 +25,8 @@
 #define KWS_MODEL_INPUT_RANK 4
 #define KWS_MODEL_INPUT_SHAPE {1, 49, 10, 1}
 #define KWS_MODEL_INPUT_ELEMENTS 490
-#define KWS_MODEL_INPUT_SCALE 0.4743612f
-#define KWS_MODEL_INPUT_ZERO_POINT 56
+#define KWS_MODEL_INPUT_SCALE 0.4465774f
+#define KWS_MODEL_INPUT_ZERO_POINT 68
 
 #define KWS_MODEL_OUTPUT_RANK 2
 #define KWS_MODEL_OUTPUT_SHAPE {1, 12}

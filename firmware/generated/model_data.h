@@ -3,16 +3,16 @@
  * Do not edit: change the model or the template and export again.
  *
  * model: model_int8.tflite
- *        sha256 9add0323575edbea22b8e8eaea6c7aa1785fe41f96e1899d141f590949b69021
+ *        sha256 720c0e5bf241696b3710a69535062dac63b7efa78b13a61cb46d68ca935da02d
  */
 #ifndef NANOKWS_MODEL_DATA_H
 #define NANOKWS_MODEL_DATA_H
 
-/* The .tflite flatbuffer itself, 48840 bytes aligned to 16, for applications
+/* The .tflite flatbuffer itself, 48856 bytes aligned to 16, for applications
  * that run TensorFlow Lite Micro (tflite::GetModel(kws_model_data)) instead of
  * the compiled model in kws_model.c. */
 
-#define KWS_MODEL_DATA_BYTES 48840
+#define KWS_MODEL_DATA_BYTES 48856
 
 extern const unsigned char kws_model_data[KWS_MODEL_DATA_BYTES];
 

@@ -183,15 +183,15 @@ def train_cmd(
             help="Teacher: 'scratch' (small Wav2Vec2 trained here), a Wav2Vec2 hub id or local directory, or "
             "'whisper' (Whisper tiny.en's frozen encoder, packaged, with a trained head; 'whisper:<dir or hub id>')."
         ),
-    ] = "scratch",
+    ] = "whisper",
     student: Annotated[str, typer.Option(help="Student: ds_cnn_s, ds_cnn_m, ds_cnn_l or mlperf_ds_cnn.")] = "ds_cnn_s",
     distill: Annotated[bool, typer.Option("--distill/--no-distill", help="Learn from the teacher too.")] = True,
-    alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the hard-label loss.")] = 0.5,
-    temperature: Annotated[float, typer.Option(min=0.1, help="Distillation temperature.")] = 3.0,
+    alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the hard-label loss.")] = 0.3,
+    temperature: Annotated[float, typer.Option(min=0.1, help="Distillation temperature.")] = 2.0,
     epochs: Annotated[int, typer.Option(min=1, help="Student epochs (early stopping may end sooner).")] = 40,
     views: Annotated[
         int, typer.Option(min=0, help="Consistent teaching: augmented views per training clip, teacher-labelled.")
-    ] = 0,
+    ] = 6,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoints.")] = False,
     force: ForceOpt = False,
 ) -> None:
@@ -376,10 +376,10 @@ def bench_loeo(
     engines: Annotated[str | None, typer.Option(help="Comma-separated engines to hold out (default: all).")] = None,
     student: Annotated[str, typer.Option(help="Student model.")] = "ds_cnn_s",
     epochs: Annotated[int, typer.Option(min=1, help="Student epochs.")] = 40,
-    teacher: Annotated[str, typer.Option(help="Teacher source, as for `host train`.")] = "scratch",
+    teacher: Annotated[str, typer.Option(help="Teacher source, as for `host train`.")] = "whisper",
     teacher_epochs: Annotated[int, typer.Option(min=1, help="Teacher epochs (as `host train`: 30).")] = 30,
-    views: Annotated[int, typer.Option(min=0, help="Consistent teaching views, as for `host train`.")] = 0,
-    alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the hard-label loss.")] = 0.5,
+    views: Annotated[int, typer.Option(min=0, help="Consistent teaching views, as for `host train`.")] = 6,
+    alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the hard-label loss.")] = 0.3,
 ) -> None:
     """Leave-one-engine-out: for each TTS engine, train without it (with and without distillation) and test
     on it. Writes <run>/loeo.json; the sub-runs live in <run>/loeo/."""

@@ -34,7 +34,7 @@ class FrontendConfig:
     # "cmn": over the model's input window, each coefficient but c0 has its mean removed (cepstral mean
     # normalisation: a fixed spectral colour of voice, engine, microphone or room cancels; c0 keeps the
     # loudness that tells speech from silence). "none": the coefficients as they are.
-    normalize: str = "none"
+    normalize: str = "cmn"
 
     def __post_init__(self) -> None:
         if self.window_samples > self.fft_size:

@@ -13,8 +13,8 @@ class StudentConfig:
     learning_rate: float = 3e-3
     patience: int = 10  # early stopping on validation accuracy
     distill: bool = True
-    alpha: float = 0.5  # weight of the hard-label loss; 1 - alpha goes to the teacher
-    temperature: float = 3.0
+    alpha: float = 0.3  # weight of the hard-label loss; 1 - alpha goes to the teacher
+    temperature: float = 2.0
     time_shift_frames: int = 4  # +-80 ms
     time_masks: int = 2
     time_mask_frames: int = 6
@@ -25,7 +25,9 @@ class StudentConfig:
     # than the data itself (pitch and speed shifts that change the voice, noise down to 0 dB SNR, rooms,
     # level), each with the teacher's logits on exactly that audio: the teacher judges what is still
     # recognisable. The student then trains for `view_epochs` passes over clips and views. 0: off.
-    views: int = 0
+    # Measured (held-out espeak-ng / festival, Whisper teacher): hard labels 0.335 / 0.646; six views with
+    # hard labels 0.331 / 0.663; six views distilled at alpha 0.3, T 2: 0.371 / 0.694.
+    views: int = 6
     view_epochs: int = 10
     view_patience: int = 4
     view_pitch_semitones: float = 4.0

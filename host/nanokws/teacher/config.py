@@ -16,8 +16,10 @@ SCRATCH = "scratch"
 class TeacherConfig:
     """The teacher of a run.
 
-    `source` is `scratch` (a small Wav2Vec2 built from the fields below and trained from nothing: the
-    offline default), a HuggingFace hub id, or a local directory holding `save_pretrained` output. A model
+    `source` is `whisper` (Whisper tiny.en's frozen encoder with a trained head: the offline default of
+    `host train`, see teacher/whisper.py; `whisper:<dir or hub id>` for another CTranslate2 Whisper),
+    `scratch` (a small Wav2Vec2 built from the fields below and trained from nothing), a HuggingFace hub
+    id, or a local directory holding `save_pretrained` output. A Wav2Vec2 model
     whose labels cover the run's labels (a keyword model such as `superb/wav2vec2-base-superb-ks`) is used
     as it is unless `fine_tune` is True; any other model gets a new head and is fine-tuned.
 

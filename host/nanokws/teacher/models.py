@@ -63,8 +63,8 @@ def loading(source: str) -> Iterator[None]:
         raise TeacherError(
             f"cannot load the teacher `{source}`: it is not a local directory, and the HuggingFace hub could "
             f"not provide it ({reason})",
-            hint="offline, use the default `--teacher scratch` (a small Wav2Vec2 trained here) or a local "
-            "directory holding save_pretrained output; online, check the hub id",
+            hint="offline, use `--teacher whisper` (the default, packaged), `--teacher scratch` (a small Wav2Vec2 "
+            "trained here) or a local directory holding save_pretrained output; online, check the hub id",
         ) from e
 
 
