@@ -4,6 +4,10 @@ equals the Python int8 pipeline's; its detections equal the Python twin's."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -76,3 +80,25 @@ def test_emulated_firmware_detects_what_the_python_twin_detects_on_a_60_s_stream
     assert result.firmware == result.twin
     assert len(result.firmware) >= 5  # the comparison is not between two empty lists
     assert result.console.summary["overruns"] == 0
+
+
+def host(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "nanokws.cli", *args], capture_output=True, text=True, timeout=900)
+
+
+def test_host_hil_on_a_speech_commands_folder_writes_its_json(hil_synth, tmp_path: Path) -> None:
+    root, result = hil_synth
+    for i, e in enumerate(e for e in result.entries if e.label in ("yes", "no", "stop")):
+        target = tmp_path / "data" / e.label / f"speaker{i}_nohash_0.wav"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(root / e.path, target)
+    r = host("hil", "--data", str(tmp_path / "data"), "--json", str(tmp_path / "hil.json"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    report = json.loads((tmp_path / "hil.json").read_text())
+    assert {"accuracy", "agreement", "n", "instructions_per_inference", "instructions_per_hop"} <= set(report)
+    assert report["n"] == 60 and report["agreement"] == 1.0 and report["bit_exact"] == 1.0
+
+
+def test_host_hil_needs_exactly_one_input() -> None:
+    r = host("hil")
+    assert r.returncode == 2 and "give one of --data" in r.stderr and "Traceback" not in r.stderr
