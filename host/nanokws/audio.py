@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from math import gcd
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+import soxr
 from scipy.signal import resample_poly
 
 from nanokws.errors import AudioError
@@ -104,7 +106,38 @@ def read_wav_int16(path: Path) -> tuple[np.ndarray, int]:
     return data, int(rate)
 
 
+STREAM_BLOCK_SECONDS = 30.0
+
+
+def iter_stream(path: Path, sample_rate: int, block_seconds: float = STREAM_BLOCK_SECONDS) -> Iterator[np.ndarray]:
+    """Decode audio of any length block by block, as the firmware would hear it: mono, resampled to
+    `sample_rate` with a streaming resampler (soxr: blocks join without seams), int16. A mono 16-bit file
+    already at `sample_rate` passes through sample for sample. Never holds the whole file."""
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, OSError) as e:
+        raise AudioError(f"cannot decode audio ({e})", path=path, hint="convert it to WAV or FLAC") from e
+    if info.frames == 0:
+        raise AudioError("audio file holds no samples", path=path)
+    exact = info.samplerate == sample_rate and info.channels == 1 and info.subtype == "PCM_16"
+    resampler = None if info.samplerate == sample_rate else soxr.ResampleStream(info.samplerate, sample_rate, 1)
+    block = max(1, int(block_seconds * info.samplerate))
+    try:
+        with sf.SoundFile(str(path)) as f:
+            for chunk in f.blocks(blocksize=block, dtype="int16" if exact else "float32", always_2d=True):
+                if exact:
+                    yield chunk[:, 0].copy()
+                    continue
+                mono = chunk.mean(axis=1, dtype=np.float32)
+                if not np.all(np.isfinite(mono)):
+                    raise AudioError("audio holds NaN or infinite samples", path=path)
+                yield to_int16(resampler.resample_chunk(mono) if resampler else mono)
+    except sf.LibsndfileError as e:
+        raise AudioError(f"cannot decode audio ({e})", path=path, hint="the file may be truncated") from e
+    if resampler is not None:
+        yield to_int16(resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+
+
 def load_stream(path: Path, sample_rate: int) -> np.ndarray:
-    """Read audio of any length as the firmware hears it: mono, resampled to `sample_rate`, int16."""
-    mono, rate, _ = read_float(path)
-    return to_int16(resample(mono, rate, sample_rate))
+    """A whole recording as `iter_stream` decodes it (for recordings that fit in memory)."""
+    return np.concatenate(list(iter_stream(path, sample_rate)))

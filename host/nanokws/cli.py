@@ -350,6 +350,48 @@ def hil_cmd(
         out.print(f"wrote {json_path}")
 
 
+@app.command("spot")
+def spot_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Recordings, or folders searched for audio files.")],
+    model: Annotated[Path, typer.Option("--model", help="A run directory or an int8 .tflite.")] = Path(
+        "firmware/generated/model_int8.tflite"
+    ),
+    out_path: Annotated[Path | None, typer.Option("--out", help="Write the index here (default: stdout).")] = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV rows instead of JSON lines.")] = False,
+    jobs: Annotated[int, typer.Option(min=1, help="Files processed in parallel.")] = 2,
+) -> None:
+    """Find the keywords in long recordings with the int8 model and the firmware's streaming detector, and
+    write an index: one JSON line (or CSV row) per detection with file, label, start, end and score. Files
+    of any length, format and sample rate are decoded block by block; unreadable ones are reported and
+    skipped, and the exit status is 1 if any were."""
+    from nanokws.evaluate import resolve_model
+    from nanokws.spot import find_audio, index_lines, timed_spot
+
+    data, _ = resolve_model(model)
+    files = find_audio(paths)
+    if not files:
+        raise ConfigError("no audio files found", hint=f"give audio files or folders ({', '.join(map(str, paths))})")
+    with rich_reporter(err) as reporter:
+        results, seconds = timed_spot(files, data, jobs=jobs, reporter=reporter)
+    found = [o for r in results for o in r.occurrences]
+    text = index_lines(found, as_csv=as_csv)
+    if out_path is None:
+        sys.stdout.write(text)
+    else:
+        atomic.write_text(out_path, text)
+    skipped = [r for r in results if r.error]
+    audio = sum(r.audio_seconds for r in results)
+    err.print(
+        f"{len(found)} keyword(s) in {len(results) - len(skipped)} file(s), {audio:.0f} s of audio in {seconds:.1f} s "
+        f"({audio / max(seconds, 1e-9):.0f}x real time)" + (f"; wrote {out_path}" if out_path else "")
+    )
+    for r in skipped:
+        err.print(f"skipped {r.file}: {r.error}")
+    if skipped:
+        err.print(f"{len(skipped)} file(s) skipped")
+        raise typer.Exit(1)
+
+
 @bench_app.command("frontend")
 def bench_frontend(
     clips: Annotated[int, typer.Option(min=1, help="Random clips to run.")] = 1000,
@@ -407,7 +449,7 @@ def bench_loeo(
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        status = app(standalone_mode=False)  # a command's typer.Exit(code) comes back as its return value
     except NanokwsError as e:
         err.print(f"[bold red]error:[/] {e.message}", highlight=False)
         sys.exit(2)
@@ -417,6 +459,8 @@ def main() -> None:
     except (KeyboardInterrupt, click.exceptions.Abort):
         err.print("interrupted: the stage stopped; nothing half-written was kept (outputs are atomic)")
         sys.exit(130)
+    if isinstance(status, int) and status:
+        sys.exit(status)
 
 
 if __name__ == "__main__":

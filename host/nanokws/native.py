@@ -80,6 +80,13 @@ class NativeFrontend:
         lib.kws_frontend_quantize.restype = None
         lib.kws_host_fe_normalize.argtypes = [ctypes.c_void_p, ctypes.c_int32]
         lib.kws_host_fe_normalize.restype = None
+        lib.kws_host_fe_state_bytes.restype = ctypes.c_int32
+        lib.kws_frontend_reset.argtypes = [ctypes.c_void_p]
+        lib.kws_frontend_reset.restype = None
+        lib.kws_host_fe_push_hops.argtypes = [
+            ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p,
+        ]  # fmt: skip
+        lib.kws_host_fe_push_hops.restype = ctypes.c_int32
         lib.kws_logf.argtypes = [ctypes.c_float]
         lib.kws_logf.restype = ctypes.c_float
         self._lib = lib
@@ -127,8 +134,40 @@ class NativeFrontend:
         self._lib.kws_frontend_quantize(x.ctypes.data, out.ctypes.data, x.size, scale, zero_point)
         return out
 
+    def streamer(self) -> FrontendStream:
+        """A front end that keeps its state between blocks of one stream."""
+        return FrontendStream(self)
+
     def logf(self, x: float) -> float:
         return float(self._lib.kws_logf(x))
+
+
+class FrontendStream:
+    """The firmware's front end over a stream fed in blocks: whole hops go in, rows come out; a partial hop
+    waits for the next block."""
+
+    def __init__(self, native: NativeFrontend) -> None:
+        self._native = native
+        self._lib = native._lib
+        self._state = ctypes.create_string_buffer(int(self._lib.kws_host_fe_state_bytes()))
+        self._lib.kws_frontend_reset(self._state)
+        self._pending = np.zeros(0, dtype=np.int16)
+
+    def push(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """int16 samples -> (rows [frames, n_mfcc], produced [hops] bool: which pushed hop made a row)."""
+        cfg = self._native.cfg
+        x = np.concatenate([self._pending, np.asarray(audio, dtype=np.int16).reshape(-1)])
+        hops = x.size // cfg.hop_samples
+        self._pending = x[hops * cfg.hop_samples :].copy()
+        x = np.ascontiguousarray(x[: hops * cfg.hop_samples])
+        rows = np.zeros((hops, cfg.n_mfcc), dtype=np.float32)
+        produced = np.zeros(hops, dtype=np.uint8)
+        if hops:
+            n = self._lib.kws_host_fe_push_hops(
+                self._state, x.ctypes.data, hops, rows.ctypes.data, produced.ctypes.data
+            )
+            rows = rows[:n]
+        return rows, produced.astype(bool)
 
 
 @functools.cache

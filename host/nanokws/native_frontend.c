@@ -60,3 +60,23 @@ void kws_host_fe_normalize(float *windows, int32_t count)
         kws_frontend_normalize(windows + (int64_t)w * KWS_FE_FRAMES * KWS_FE_MFCC);
     }
 }
+
+/* A front end that lives across calls, for streams fed in blocks (host spot). The caller owns the
+ * memory: kws_host_fe_state_bytes() bytes, set up with kws_frontend_reset(). */
+int32_t kws_host_fe_state_bytes(void)
+{
+    return (int32_t)sizeof(kws_frontend_t);
+}
+
+/* Push `hops` hops from `audio`; rows[k] gets the k-th frame produced and produced[h] says whether hop h
+ * made one. Returns the number of frames. */
+int32_t kws_host_fe_push_hops(kws_frontend_t *fe, const int16_t *audio, int32_t hops, float *rows, uint8_t *produced)
+{
+    int32_t n = 0;
+    for (int32_t h = 0; h < hops; h++) {
+        produced[h] = (uint8_t)kws_frontend_push(fe, audio + (int64_t)h * KWS_FE_HOP_SAMPLES,
+                                                 rows + (int64_t)n * KWS_FE_MFCC);
+        n += produced[h];
+    }
+    return n;
+}

@@ -3,11 +3,13 @@
 Hop by hop as firmware/src/main.c: the C front end (through native.py) makes one row of MFCC per hop once
 the first window is full; every `stride_hops` hops with a full set of rows, the window is normalized and
 quantized, the model runs (TFLM, the oracle the compiled model equals bit for bit) and the detector
-(detector.py) takes its output.
+(detector.py) takes its output. `StreamDetector` takes a stream in blocks of any size (`host spot` feeds
+hours of audio that way); `run_stream` feeds one array.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,28 +31,43 @@ def hop_ms(info: ModelInfo) -> int:
     return info.frontend.hop_samples * 1000 // info.frontend.sample_rate
 
 
-def first_frame_hop(info: ModelInfo) -> int:
-    """The number of hops pushed when the front end gives its first row."""
-    fe = info.frontend
-    return -(-fe.window_samples // fe.hop_samples)
+class StreamDetector:
+    """One stream, fed in blocks: what the firmware would print for it, block by block."""
+
+    def __init__(self, model: bytes, info: ModelInfo) -> None:
+        self.info = info
+        self._native = native_frontend(info.frontend)
+        self._frontend = self._native.streamer()
+        self._rows: deque[np.ndarray] = deque(maxlen=info.frontend.n_frames)
+        self._frames = 0
+        self.hops = 0
+        self._interpreter = TflmInterpreter(model)
+        self._detector = Detector(info.detector, info.labels, info.output_zero_point)
+
+    def feed(self, audio: np.ndarray) -> StreamResult:
+        fe, stride = self.info.frontend, self.info.detector.stride_hops
+        rows, produced = self._frontend.push(audio)
+        windows, times, k = [], [], 0
+        for made in produced:
+            self.hops += 1
+            if made:
+                self._rows.append(rows[k])
+                k += 1
+                self._frames += 1
+            if self._frames >= fe.n_frames and self.hops % stride == 0:
+                windows.append(np.stack(self._rows))
+                times.append(self.hops * hop_ms(self.info))
+        if not windows:
+            empty = np.zeros((0, len(self.info.labels)), dtype=np.int8)
+            return StreamResult(np.zeros(0, dtype=np.int64), empty, ())
+        inputs = self._native.quantize(
+            self._native.normalize(np.stack(windows)), self.info.input_scale, self.info.input_zero_point
+        )
+        outputs = self._interpreter.run(inputs)
+        found = (self._detector.push(t, out) for t, out in zip(times, outputs, strict=True))
+        return StreamResult(np.array(times, dtype=np.int64), outputs, tuple(d for d in found if d is not None))
 
 
 def run_stream(audio: np.ndarray, model: bytes, info: ModelInfo) -> StreamResult:
     """Model results and detections of an int16 stream, as the firmware computes them."""
-    fe, det = info.frontend, info.detector
-    native = native_frontend(fe)
-    rows = native.stream(audio)
-    first = first_frame_hop(info)
-    hops = np.asarray(audio).size // fe.hop_samples
-    points = [h for h in range(det.stride_hops, hops + 1, det.stride_hops) if h - first + 1 >= fe.n_frames]
-    inputs = None
-    if points:
-        windows = np.stack([rows[h - first + 1 - fe.n_frames : h - first + 1] for h in points])
-        inputs = native.quantize(native.normalize(windows), info.input_scale, info.input_zero_point)
-    outputs = (
-        TflmInterpreter(model).run(inputs) if inputs is not None else np.zeros((0, len(info.labels)), dtype=np.int8)
-    )
-    times = np.array([h * hop_ms(info) for h in points], dtype=np.int64)
-    detector = Detector(det, info.labels, info.output_zero_point)
-    found = (detector.push(int(t), out) for t, out in zip(times, outputs, strict=True))
-    return StreamResult(times_ms=times, outputs=outputs, detections=tuple(d for d in found if d is not None))
+    return StreamDetector(model, info).feed(audio)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import GENERATED
-from nanokws.audio import read_wav_int16
+from nanokws.audio import load_stream, read_wav_int16, write_wav
 from nanokws.codegen.host_build import build_app_executable, run_app
 from nanokws.data.streams import make_stream
 from nanokws.hil.clips import clip_layout, clip_outputs, clips_stream
@@ -23,6 +23,7 @@ from nanokws.hil.emulator import Qemu
 from nanokws.hil.firmware import build_image
 from nanokws.hil.harness import classify_on_firmware, compare_on_stream, host_outputs
 from nanokws.progress import NullReporter
+from nanokws.spot import spot_file
 from nanokws.tflite.metadata import ModelInfo, model_info
 
 pytestmark = pytest.mark.slow
@@ -102,3 +103,20 @@ def test_host_hil_on_a_speech_commands_folder_writes_its_json(hil_synth, tmp_pat
 def test_host_hil_needs_exactly_one_input() -> None:
     r = host("hil")
     assert r.returncode == 2 and "give one of --data" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_host_spot_finds_what_the_emulated_firmware_detects(
+    elf: Path, model: tuple[bytes, ModelInfo], clips: tuple[np.ndarray, np.ndarray], tmp_path: Path
+) -> None:
+    data, info = model
+    audio, labels = clips
+    keywords = [i for i, label in enumerate(labels) if not label.startswith("_")][1::5]
+    stream, _ = make_stream(audio[keywords], list(labels[keywords]), seconds=60, sample_rate=16000, seed=7)
+    path = tmp_path / "stream.wav"
+    write_wav(path, stream, 16000)
+    firmware = compare_on_stream(Qemu(), elf, load_stream(path, 16000), data, info).firmware
+    spotted = spot_file(path, data)
+    assert [f"{round(o.end * 1000)} {o.label}" for o in spotted.occurrences] == [
+        " ".join(line.split()[:2]) for line in firmware
+    ]
+    assert len(firmware) >= 5
