@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from nanokws.audio import read_wav_int16
 from nanokws.config import RunConfig, SynthConfig
 from nanokws.data.manifest import Entry
+from nanokws.data.streams import StreamEvent, make_stream
 from nanokws.data.synth import SynthResult, synthesize
 
 # The MLPerf Tiny reference model: made elsewhere, beside the repository in shared/models (see its README).
 MLPERF_MODEL = Path(__file__).resolve().parents[2] / "shared" / "models" / "mlperf_kws_ref_model.tflite"
+
+HOST_TIMEOUT_S = 900
+
+
+def host(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the `host` command line as a user would, in a fresh process."""
+    return subprocess.run(
+        [sys.executable, "-m", "nanokws.cli", *args], capture_output=True, text=True, timeout=HOST_TIMEOUT_S
+    )
+
 
 SMALL_SYNTH = SynthConfig(clips_per_keyword=6, unknown_clips=6, silence_clips=6, noise_seconds=4)
 
@@ -62,3 +76,12 @@ GENERATED = Path(__file__).resolve().parents[1] / "firmware" / "generated"
 def hil_synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SynthResult]:
     out = tmp_path_factory.mktemp("hil-synth")
     return out, synthesize(out, HIL_SYNTH, RunConfig(), jobs=2)
+
+
+@pytest.fixture(scope="session")
+def keyword_stream(small_synth: tuple[Path, SynthResult]) -> tuple[np.ndarray, list[StreamEvent]]:
+    """60 s of noise with 20 keyword clips of the small synthetic data at known times (about every 3 s)."""
+    root, result = small_synth
+    keywords = [e for e in result.entries if not e.label.startswith("_")][:20]
+    clips = np.stack([read_wav_int16(root / e.path)[0] for e in keywords])
+    return make_stream(clips, [e.label for e in keywords], seconds=60, sample_rate=16000)

@@ -5,21 +5,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import MLPERF_MODEL
+from conftest import MLPERF_MODEL, host
 from nanokws.audio import read_wav_int16
 from nanokws.config import FrontendConfig
 from nanokws.frontend import mfcc, normalize
 from nanokws.native import native_frontend
-
-
-def host(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "nanokws.cli", *args], capture_output=True, text=True, timeout=600)
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from conftest import GENERATED
-from nanokws.audio import read_wav_int16
 from nanokws.codegen.host_build import build_app_executable, run_app
 from nanokws.config import DetectorConfig
-from nanokws.data.streams import make_stream
 from nanokws.detector import Detection, Detector
 from nanokws.hil.console import parse_console
 from nanokws.stream import run_stream
@@ -63,18 +60,10 @@ def test_report_line_is_time_label_and_score_to_two_decimals() -> None:
     assert Detection(5, "no", 255).line() == "5 no 1.00"
 
 
-@pytest.fixture(scope="module")
-def stream(small_synth) -> tuple[np.ndarray, list]:
-    root, result = small_synth
-    keywords = [e for e in result.entries if not e.label.startswith("_")][:20]
-    clips = np.stack([read_wav_int16(root / e.path)[0] for e in keywords])
-    return make_stream(clips, [e.label for e in keywords], seconds=60, sample_rate=16000)
-
-
 def test_c_detector_and_python_twin_report_the_same_detections_on_a_60_s_stream(
-    stream: tuple[np.ndarray, list], tmp_path: Path
+    keyword_stream: tuple[np.ndarray, list], tmp_path: Path
 ) -> None:
-    audio, events = stream
+    audio, events = keyword_stream
     model = (GENERATED / "model_int8.tflite").read_bytes()
     info = model_info(model)
     app = build_app_executable(GENERATED, tmp_path, sanitize=True)  # AddressSanitizer and UBSan

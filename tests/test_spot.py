@@ -4,17 +4,14 @@ detections on the same audio; unreadable files are named, skipped and reflected 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import GENERATED
-from nanokws.audio import iter_stream, load_stream, read_wav_int16, write_wav
-from nanokws.data.streams import make_stream
+from conftest import GENERATED, host
+from nanokws.audio import iter_stream, load_stream, write_wav
 from nanokws.spot import spot_file
 from nanokws.stream import StreamDetector, run_stream
 from nanokws.tflite.metadata import model_info
@@ -22,16 +19,9 @@ from nanokws.tflite.metadata import model_info
 MODEL = GENERATED / "model_int8.tflite"
 
 
-def host(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "nanokws.cli", *args], capture_output=True, text=True, timeout=900)
-
-
 @pytest.fixture(scope="module")
-def recording(small_synth, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
-    root, result = small_synth
-    keywords = [e for e in result.entries if not e.label.startswith("_")][:20]
-    clips = np.stack([read_wav_int16(root / e.path)[0] for e in keywords])
-    audio, events = make_stream(clips, [e.label for e in keywords], seconds=60, sample_rate=16000)
+def recording(keyword_stream, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
+    audio, events = keyword_stream
     path = tmp_path_factory.mktemp("spot") / "stream.wav"
     write_wav(path, audio, 16000)
     return path, events

@@ -4,14 +4,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import SMALL_SYNTH
+from conftest import SMALL_SYNTH, host
 from nanokws.config import RunConfig
 from nanokws.progress import NullReporter
 from nanokws.rundir import open_run
@@ -19,10 +17,6 @@ from nanokws.stages.train import TrainOptions, train
 from nanokws.student.config import StudentConfig
 
 pytestmark = pytest.mark.slow
-
-
-def host(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "nanokws.cli", *args], capture_output=True, text=True, timeout=900)
 
 
 @pytest.fixture(scope="module")

@@ -51,6 +51,8 @@ class FrontendConfig:
             raise ConfigError("only the periodic Hann window and the HTK mel scale are implemented")
         if self.fft_size < 4 or self.fft_size & (self.fft_size - 1):
             raise ConfigError(f"fft_size={self.fft_size} must be a power of two (the C front end's FFT is radix 2)")
+        if (self.sample_rate * self.hop_ms) % 1000 or (self.sample_rate * self.window_ms) % 1000:
+            raise ConfigError("window_ms and hop_ms must be whole numbers of samples at the sample rate")
         if not 0 < self.hop_samples <= self.window_samples:
             raise ConfigError(
                 f"hop of {self.hop_samples} samples must be between 1 and the window ({self.window_samples})"

@@ -27,10 +27,6 @@ class StreamResult:
     detections: tuple[Detection, ...]
 
 
-def hop_ms(info: ModelInfo) -> int:
-    return info.frontend.hop_samples * 1000 // info.frontend.sample_rate
-
-
 class StreamDetector:
     """One stream, fed in blocks: what the firmware would print for it, block by block."""
 
@@ -56,7 +52,7 @@ class StreamDetector:
                 self._frames += 1
             if self._frames >= fe.n_frames and self.hops % stride == 0:
                 windows.append(np.stack(self._rows))
-                times.append(self.hops * hop_ms(self.info))
+                times.append(self.hops * fe.hop_ms)  # as main.c: hops x hop length
         if not windows:
             empty = np.zeros((0, len(self.info.labels)), dtype=np.int8)
             return StreamResult(np.zeros(0, dtype=np.int64), empty, ())

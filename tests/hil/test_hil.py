@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import GENERATED
+from conftest import GENERATED, host
 from nanokws.audio import load_stream, read_wav_int16, write_wav
 from nanokws.codegen.host_build import build_app_executable, run_app
 from nanokws.data.streams import make_stream
@@ -81,10 +79,6 @@ def test_emulated_firmware_detects_what_the_python_twin_detects_on_a_60_s_stream
     assert result.firmware == result.twin
     assert len(result.firmware) >= 5  # the comparison is not between two empty lists
     assert result.console.summary["overruns"] == 0
-
-
-def host(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "nanokws.cli", *args], capture_output=True, text=True, timeout=900)
 
 
 def test_host_hil_on_a_speech_commands_folder_writes_its_json(hil_synth, tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ def clip_layout(info: ModelInfo) -> ClipLayout:
         segment_samples=strides * det.stride_hops * fe.hop_samples,
         covered_samples=covered,
         hop_samples=fe.hop_samples,
-        hop_ms=fe.hop_samples * 1000 // fe.sample_rate,
+        hop_ms=fe.hop_ms,
     )
 
 

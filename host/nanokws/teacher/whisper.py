@@ -22,7 +22,7 @@ import joblib
 import numpy as np
 
 from nanokws import atomic
-from nanokws.data.manifest import Entry
+from nanokws.data.manifest import Entry, manifest_digest
 from nanokws.progress import NullReporter, Reporter
 from nanokws.teacher.base import TeacherError
 from nanokws.teacher.config import TeacherConfig
@@ -228,8 +228,6 @@ def train_whisper_teacher(
     start = time.perf_counter()
     encoder = WhisperEncoder(model_dir(cfg.source))
     key = hashlib.sha256(json.dumps([cfg.to_dict(), encoder.fingerprint, list(labels)], sort_keys=True).encode())
-    from nanokws.data.manifest import manifest_digest
-
     key.update(manifest_digest(entries).encode())
     head_path = run_root / TEACHER_DIR / HEAD_NAME
     if not force and head_path.is_file():
