@@ -5,7 +5,6 @@ float numpy reference (itself checked against librosa in test_frontend.py)."""
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ import pytest
 from conftest import MLPERF_MODEL
 from nanokws.audio import read_wav_int16
 from nanokws.codegen.frontend_export import preroll_samples, render_frontend
-from nanokws.codegen.host_build import KERNEL_DIR, SANITIZER_ENV, compile_c
+from nanokws.codegen.host_build import KERNEL_DIR, compile_c, run_checked
 from nanokws.config import FrontendConfig
 from nanokws.frontend import mfcc, normalize
 from nanokws.native import native_frontend
@@ -98,12 +97,8 @@ def firmware_inputs(driver: Path, audio: np.ndarray, scale: float, zero_point: i
     segment = -(-(pre + CFG.clip_samples) // hop) * hop
     stream = np.zeros((len(audio), segment), dtype="<i2")
     stream[:, pre : pre + CFG.clip_samples] = audio
-    result = subprocess.run(
-        [str(driver), repr(scale), str(zero_point), str(segment)],
-        input=stream.tobytes(), capture_output=True, env=SANITIZER_ENV, timeout=600, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0 and not result.stderr, result.stderr.decode()[-3000:]
-    return np.frombuffer(result.stdout, dtype=np.int8).reshape(len(audio), CFG.n_frames, CFG.n_mfcc)
+    out = run_checked([str(driver), repr(scale), str(zero_point), str(segment)], stream.tobytes())
+    return np.frombuffer(out, dtype=np.int8).reshape(len(audio), CFG.n_frames, CFG.n_mfcc)
 
 
 @pytest.mark.parametrize("normalize", ["none", "cmn"])

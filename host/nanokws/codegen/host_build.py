@@ -173,21 +173,26 @@ def build_model_executable(model_dir: Path, build_dir: Path, *, sanitize: bool =
     )
 
 
+def run_checked(command: list[str], stdin: bytes = b"", env: dict[str, str] | None = None) -> bytes:
+    """Run a host-built program under the sanitizers' settings; a failure or a sanitizer report raises.
+    Returns its stdout."""
+    full_env = {**os.environ, **SANITIZER_ENV, **(env or {})}
+    full_env.pop("LD_PRELOAD", None)
+    result = subprocess.run(command, input=stdin, capture_output=True, env=full_env, timeout=RUN_TIMEOUT_S)
+    stderr = result.stderr.decode(errors="replace")
+    if result.returncode != 0 or "runtime error" in stderr or "Sanitizer" in stderr:
+        name = Path(command[0]).name
+        raise HostBuildError(f"{name} failed ({result.returncode}):\n{stderr[-4000:]}", path=command[0])
+    return result.stdout
+
+
 def run_executable(executable: Path, inputs: np.ndarray, output_elements: int) -> np.ndarray:
     """Run a `build_model_executable` program on int8 `inputs` [N, ...]; a sanitizer report fails it."""
     x = np.ascontiguousarray(np.asarray(inputs, dtype=np.int8).reshape(inputs.shape[0], -1))
     work = executable.parent
     in_path, out_path = work / f"{executable.name}.in", work / f"{executable.name}.out"
     in_path.write_bytes(x.tobytes())
-    env = {**os.environ, **SANITIZER_ENV}
-    env.pop("LD_PRELOAD", None)
-    result = subprocess.run(
-        [str(executable), str(in_path), str(out_path)], capture_output=True, text=True, env=env, timeout=RUN_TIMEOUT_S
-    )
-    if result.returncode != 0 or "runtime error" in result.stderr or "Sanitizer" in result.stderr:
-        raise HostBuildError(
-            f"{executable.name} failed ({result.returncode}):\n{result.stderr[-4000:]}", path=executable
-        )
+    run_checked([str(executable), str(in_path), str(out_path)])
     y = np.frombuffer(out_path.read_bytes(), dtype=np.int8)
     return y.reshape(x.shape[0], output_elements)
 
@@ -212,16 +217,5 @@ def build_app_executable(generated_dir: Path, build_dir: Path, *, sanitize: bool
 
 def run_app(executable: Path, audio: np.ndarray, *, scores: bool = False) -> str:
     """Run a `build_app_executable` program on int16 `audio`; returns its console output."""
-    env = {**os.environ, **SANITIZER_ENV, "NANOKWS_SCORES": "1" if scores else "0"}
-    env.pop("LD_PRELOAD", None)
-    result = subprocess.run(
-        [str(executable)],
-        input=np.ascontiguousarray(audio, dtype="<i2").tobytes(),
-        capture_output=True,
-        env=env,
-        timeout=RUN_TIMEOUT_S,
-    )
-    stderr = result.stderr.decode(errors="replace")
-    if result.returncode != 0 or "runtime error" in stderr or "Sanitizer" in stderr:
-        raise HostBuildError(f"{executable.name} failed ({result.returncode}):\n{stderr[-4000:]}", path=executable)
-    return result.stdout.decode()
+    stdin = np.ascontiguousarray(audio, dtype="<i2").tobytes()
+    return run_checked([str(executable)], stdin, {"NANOKWS_SCORES": "1" if scores else "0"}).decode()
