@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -33,3 +34,15 @@ class Teacher(Protocol):
     def logits(self, audio: np.ndarray) -> np.ndarray:
         """int16 [N, samples] at 16 kHz -> float32 [N, len(labels)]."""
         ...
+
+
+@dataclass
+class TeacherOutcome:
+    """What a teacher stage made or found (every teacher kind returns this)."""
+
+    teacher: Teacher
+    history: dict[str, Any] = field(default_factory=dict)  # as in the teacher's history.json
+    skipped: bool = False  # True: the run's teacher was up to date
+    fine_tuned: bool = False
+    seconds: float = 0.0
+    notes: tuple[str, ...] = ()

@@ -21,7 +21,6 @@ import os
 import shutil
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +47,7 @@ from nanokws import atomic
 from nanokws.data.manifest import Entry, manifest_digest
 from nanokws.errors import DatasetError
 from nanokws.progress import NullReporter, Reporter
-from nanokws.teacher.base import TeacherError
+from nanokws.teacher.base import TeacherError, TeacherOutcome
 from nanokws.teacher.callbacks import EpochChecksums, ReportProgress, StepTimer
 from nanokws.teacher.config import TeacherConfig
 from nanokws.teacher.inputs import SAMPLE_RATE, PadCollator, Preprocessing, make_dataset, read_clip
@@ -153,16 +152,6 @@ def load_teacher(path: Path | str, labels: tuple[str, ...]) -> Wav2Vec2Teacher:
     meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
     pre = Preprocessing(**meta.get("preprocessing", {}))
     return Wav2Vec2Teacher(model, extractor, labels, name=meta.get("name", source), preprocessing=pre)
-
-
-@dataclass
-class TeacherOutcome:
-    teacher: Wav2Vec2Teacher
-    history: dict[str, Any] = field(default_factory=dict)  # as in <run>/teacher/history.json
-    skipped: bool = False  # True: the run's teacher was up to date
-    fine_tuned: bool = False
-    seconds: float = 0.0
-    notes: tuple[str, ...] = ()
 
 
 def train_teacher(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import numpy as np
 from nanokws import atomic
 from nanokws.data.manifest import Entry, manifest_digest
 from nanokws.progress import NullReporter, Reporter
-from nanokws.teacher.base import TeacherError
+from nanokws.teacher.base import TeacherError, TeacherOutcome
 from nanokws.teacher.config import TeacherConfig
 
 WHISPER = "whisper"
@@ -203,15 +203,6 @@ def cached_embeddings(
     return np.stack([cache[k] for k in keys]).astype(np.float32)
 
 
-@dataclass
-class WhisperOutcome:
-    teacher: WhisperTeacher
-    history: dict[str, Any] = field(default_factory=dict)
-    skipped: bool = False
-    seconds: float = 0.0
-    notes: tuple[str, ...] = ()
-
-
 def train_whisper_teacher(
     run_root: Path,
     labels: tuple[str, ...],
@@ -221,7 +212,7 @@ def train_whisper_teacher(
     *,
     force: bool = False,
     reporter: Reporter | None = None,
-) -> WhisperOutcome:
+) -> TeacherOutcome:
     """The teacher stage for `whisper` sources: embed every clip (cached), train the head on the train split,
     score validation and test; the head goes to `<run>/teacher/whisper_head.joblib` with its history."""
     reporter = reporter or NullReporter()
@@ -234,7 +225,7 @@ def train_whisper_teacher(
         stored = joblib.load(head_path)
         if stored.get("key") == key.hexdigest():
             teacher = WhisperTeacher(encoder, stored["head"], labels, stored["name"])
-            return WhisperOutcome(teacher, history=stored["history"], skipped=True)
+            return TeacherOutcome(teacher, history=stored["history"], skipped=True)
     index = {label: i for i, label in enumerate(labels)}
     embeddings = cached_embeddings(run_root, encoder, entries, data_root, reporter)
     split = np.array([e.split for e in entries])
@@ -253,4 +244,4 @@ def train_whisper_teacher(
     atomic.write_json(head_path.with_name("history.json"), history)
     notes = tuple(f"{k} {v:.4f}" for k, v in history.items() if k.endswith("accuracy"))
     teacher = WhisperTeacher(encoder, head, labels, name)
-    return WhisperOutcome(teacher, history=history, seconds=time.perf_counter() - start, notes=notes)
+    return TeacherOutcome(teacher, history=history, seconds=time.perf_counter() - start, notes=notes)
