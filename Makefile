@@ -68,7 +68,7 @@ bench: venv
 	@mkdir -p build/bench
 	$(BIN)/host bench frontend --json build/bench/frontend.json
 
-# Leave-one-engine-out on the demo run (three engines x with/without distillation: about an hour on 2 cores).
+# Leave-one-engine-out on the demo run (three engines x with/without distillation: about 32 minutes on 2 cores).
 bench-loeo: venv
 	$(BIN)/host bench loeo --run $(RUN)
 
