@@ -15,6 +15,7 @@ import numpy as np
 
 from nanokws import atomic
 from nanokws.codegen.frontend_export import APP_FILES, FRONTEND_FILES, render_app, render_frontend
+from nanokws.codegen.dsp import DspLayer, dsp_layer
 from nanokws.codegen.graph import Graph, read_graph
 from nanokws.codegen.lowering import Step, lower
 from nanokws.codegen.planner import BEFORE_FIRST_STEP, Lifetime, Plan, plan_arena
@@ -36,6 +37,11 @@ class CompiledModel:
     def weight_bytes(self) -> int:
         """Weights and biases, as const arrays in flash."""
         return sum(a.nbytes for s in self.steps for a in s.arrays if a.role in ("weights", "bias"))
+
+    @property
+    def dsp_layers(self) -> dict[int, DspLayer]:
+        """The layers the Cortex-M4 DSP kernels run (by op index); the others keep the portable kernels."""
+        return {s.index: d for s in self.steps if (d := dsp_layer(s)) is not None}
 
     @property
     def parameter_bytes(self) -> int:
@@ -80,6 +86,7 @@ def render_model(compiled: CompiledModel, model: bytes, origin: str) -> dict[str
     """The generated files' text by file name."""
     g = compiled.graph
     inputs = {"model": (origin, sha256(model))}
+    dsp = compiled.dsp_layers
     context = {
         "steps": compiled.steps,
         "plan": compiled.plan,
@@ -90,6 +97,8 @@ def render_model(compiled: CompiledModel, model: bytes, origin: str) -> dict[str
         "ops": [s.op for s in compiled.steps],
         "arena_bytes": compiled.plan.arena_bytes,
         "weight_bytes": compiled.weight_bytes,
+        "dsp": dsp,
+        "dsp_scratch": max((d.scratch_elements for d in dsp.values()), default=0),
         "data": np.frombuffer(model, dtype=np.uint8),
         "size": len(model),
     }

@@ -34,7 +34,11 @@ KERNEL_SOURCES = (
     "mean_s8.c",
     "add_s8.c",
     "softmax_s8.c",
+    "conv_dsp_s8.c",
+    "depthwise_conv_dsp_s8.c",
 )
+# The Cortex-M4 kernels (kws_dsp.h) on the host: the same C with its instructions' C models.
+DSP_DEFINE = "KWS_KERNELS_DSP=1"
 DRIVER = Path(__file__).with_name("host_driver.c")
 CFLAGS = ("-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off")
 SANITIZE_FLAGS = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g")
@@ -95,9 +99,10 @@ def _object_cache() -> Path:
     return cache
 
 
-def kernel_objects(*, shared: bool = False, sanitize: bool = False) -> list[Path]:
+def kernel_objects(*, shared: bool = False, sanitize: bool = False, dsp: bool = False) -> list[Path]:
     """The kernels compiled once per process and set of flags (they are the same for every model)."""
     flags = [*CFLAGS, *(SANITIZE_FLAGS if sanitize else ()), *(("-fPIC",) if shared else ())]
+    flags += [f"-D{DSP_DEFINE}"] if dsp else []
     key = hashlib.sha256(compiler().encode() + " ".join(flags).encode())
     for path in sorted(KERNEL_DIR.glob("*.h")) + kernel_sources():
         key.update(path.read_bytes())
@@ -109,8 +114,8 @@ def kernel_objects(*, shared: bool = False, sanitize: bool = False) -> list[Path
     return objects
 
 
-def model_sources(model_dir: Path, *, shared: bool = False, sanitize: bool = False) -> list[Path]:
-    return [model_dir / "kws_model.c", DRIVER, *kernel_objects(shared=shared, sanitize=sanitize)]
+def model_sources(model_dir: Path, *, shared: bool = False, sanitize: bool = False, dsp: bool = False) -> list[Path]:
+    return [model_dir / "kws_model.c", DRIVER, *kernel_objects(shared=shared, sanitize=sanitize, dsp=dsp)]
 
 
 class ModelLibrary:
@@ -148,27 +153,32 @@ class ModelLibrary:
         return list(np.split(buffer, np.cumsum(sizes)[:-1]))
 
 
-def build_model_library(model_dir: Path, build_dir: Path, *, trace: bool = False) -> ModelLibrary:
-    """Compile the exported model in `model_dir` with the kernels into a shared library and load it."""
-    name = "libkws_model_trace.so" if trace else "libkws_model.so"
+def build_model_library(
+    model_dir: Path, build_dir: Path, *, trace: bool = False, dsp: bool = False
+) -> ModelLibrary:
+    """Compile the exported model in `model_dir` with the kernels into a shared library and load it;
+    `dsp`: with the Cortex-M4 kernels' C (kws_dsp.h) instead of the portable ones."""
+    name = f"libkws_model{'_trace' if trace else ''}{'_dsp' if dsp else ''}.so"
     path = compile_c(
-        model_sources(model_dir, shared=True),
+        model_sources(model_dir, shared=True, dsp=dsp),
         build_dir / name,
         include_dirs=(model_dir, KERNEL_DIR),
-        defines=("KWS_MODEL_TRACE",) if trace else (),
+        defines=(*(("KWS_MODEL_TRACE",) if trace else ()), *((DSP_DEFINE,) if dsp else ())),
         shared=True,
     )
     return ModelLibrary(path, trace=trace)
 
 
-def build_model_executable(model_dir: Path, build_dir: Path, *, sanitize: bool = True) -> Path:
+def build_model_executable(
+    model_dir: Path, build_dir: Path, *, sanitize: bool = True, dsp: bool = False
+) -> Path:
     """Compile the exported model into `kws_host <inputs> <outputs>`, with sanitizers by default."""
-    name = "kws_host_sanitized" if sanitize else "kws_host"
+    name = f"kws_host{'_sanitized' if sanitize else ''}{'_dsp' if dsp else ''}"
     return compile_c(
-        model_sources(model_dir, sanitize=sanitize),
+        model_sources(model_dir, sanitize=sanitize, dsp=dsp),
         build_dir / name,
         include_dirs=(model_dir, KERNEL_DIR),
-        defines=("KWS_HOST_MAIN",),
+        defines=("KWS_HOST_MAIN", *((DSP_DEFINE,) if dsp else ())),
         sanitize=sanitize,
     )
 

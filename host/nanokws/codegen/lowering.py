@@ -57,13 +57,13 @@ ACCUMULATOR_LIMIT = 2**31 - 1
 class ConstArray:
     """A constant array in flash: `op<index>_<role>` in the generated C."""
 
-    role: str  # weights, bias, multiplier, shift
-    ctype: str  # int8_t or int32_t
+    role: str  # weights, bias, multiplier, shift (and dsp_* for the DSP kernels' layout, codegen.dsp)
+    ctype: str  # int8_t, int16_t or int32_t
     values: np.ndarray = field(compare=False, repr=False)  # flat
 
     @property
     def nbytes(self) -> int:
-        return int(self.values.size) * (1 if self.ctype == "int8_t" else 4)
+        return int(self.values.size) * {"int8_t": 1, "int16_t": 2}.get(self.ctype, 4)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import numpy as np
 import nanokws
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "templates"
-VALUES_PER_LINE = {"int8_t": 16, "int32_t": 8, "unsigned char": 16, "uint16_t": 12, "float": 6}
+VALUES_PER_LINE = {"int8_t": 16, "int16_t": 12, "int32_t": 8, "unsigned char": 16, "uint16_t": 12, "float": 6}
 # The firmware's own style (firmware/src, firmware/boards): 4 spaces, braces on their own line for
 # functions only. Generated data arrays are laid out by the templates and fenced with "clang-format off".
 CLANG_FORMAT_STYLE = (

@@ -1,0 +1,74 @@
+/* Cortex-M4 kernels: CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED with the
+ * DSP extension (SMLAD: two 16-bit multiply-accumulates an instruction).
+ *
+ * Same results as the portable kernels (kws_kernels.h), bit for bit, from a
+ * different layout of the constants, made at export (nanokws.codegen.dsp):
+ *  - weights are int16, multiplied by 2^(left shift + 1) (kws_dsp.h: the
+ *    requantization's doubling and left shift ride on them);
+ *  - the bias absorbs the input offset: bias' = (bias + input_offset *
+ *    sum(weights)) * 2^(left + 1), so the inner loops multiply raw inputs;
+ *    padding therefore reads as the input zero point, which adds nothing;
+ *  - requantization is one kws_dsp_requant per output channel.
+ *
+ * CONV_2D and FULLY_CONNECTED are one matrix product: each output pixel's
+ * receptive field becomes an int16 row of `depth` values (a multiple of 4,
+ * zero-padded), two pixels and two output channels at a time (2x2 register
+ * blocking: four LDRD-sized loads feed eight SMLADs). Within every group of
+ * four, rows and weights are ordered 0, 2, 1, 3: the order SXTB16 and
+ * SXTB16 ROR #8 unpack four int8 inputs in. Weights: [channel pair][group of
+ * 4][channel of the pair][4 values], channels padded to even with zeros.
+ *
+ * DEPTHWISE_CONV_2D (stride 1, dilation 1, one output per input channel):
+ * each channel's padded input is copied into an int16 column-major plane so
+ * that vertically adjacent inputs share a word; two vertically adjacent
+ * outputs per step, filter taps paired down each column. Weights:
+ * [channel][filter column][pairs of taps down the column], the last pair of
+ * an odd column height padded with 0.
+ *
+ * The scratch is the model's (KWS_MODEL_SCRATCH_BYTES, sized at export). */
+#ifndef NANOKWS_KWS_KERNELS_DSP_H
+#define NANOKWS_KWS_KERNELS_DSP_H
+
+#include <stdint.h>
+
+#include "kws_dsp.h"
+#include "kws_kernels.h"
+
+#if KWS_KERNELS_DSP
+
+typedef struct {
+    int32_t zero_point; /* the input's: what padding reads as */
+    kws_hw stride;
+    kws_hw padding;
+    kws_hw dilation;
+    int32_t depth;    /* row length: filter h * w * input channels, rounded up to 4 */
+    int32_t channels; /* output channels */
+    kws_activation activation;
+} kws_dsp_conv_params;
+
+#define KWS_DSP_PLANE_SLACK 4
+
+typedef struct {
+    int32_t zero_point;
+    kws_hw padding;
+    int32_t plane_h; /* rows of the column-major plane: even, >= output h + filter h */
+    int32_t plane_w; /* columns: output w + filter w - 1 */
+    int32_t pairs;   /* tap pairs per filter column: (filter h + 1) / 2 */
+    kws_activation activation;
+} kws_dsp_dw_params;
+
+/* Scratch: 2 * depth int16 (the rows of two pixels). */
+void kws_dsp_conv_s8(const kws_dsp_conv_params *params, const kws_dims *input_dims, const int8_t *input,
+                     const kws_dims *filter_dims, const int16_t *weights, const int32_t *bias,
+                     const kws_dsp_requant *requant, const kws_dims *output_dims, int8_t *output,
+                     int16_t *scratch);
+
+/* Scratch: plane_h * plane_w + KWS_DSP_PLANE_SLACK int16 (reads run past the last column). */
+void kws_dsp_depthwise_conv_s8(const kws_dsp_dw_params *params, const kws_dims *input_dims,
+                               const int8_t *input, const kws_dims *filter_dims, const int16_t *weights,
+                               const int32_t *bias, const kws_dsp_requant *requant,
+                               const kws_dims *output_dims, int8_t *output, int16_t *scratch);
+
+#endif /* KWS_KERNELS_DSP */
+
+#endif
