@@ -14,42 +14,45 @@ static inline int32_t row_position(int32_t k, int32_t slot)
     return (k >> 2) * 8 + slot * 4 + order[k & 3];
 }
 
-/* The receptive field of output pixel (y, x) of batch b, as an int16 row in slot `slot`. */
+/* Four int8 values at src as two words in row order (kws_kernels_dsp.h). */
+static inline void unpack4(const int8_t *src, uint32_t *dst)
+{
+    uint32_t v;
+    memcpy(&v, src, sizeof v);
+    dst[0] = kws_sxtb16(v);
+    dst[1] = kws_sxtb16_ror8(v);
+}
+
+/* The receptive field of output pixel (y, x) of batch b, as an int16 row in slot `slot`. Each filter row
+ * reads filter w * input channels contiguous bytes (NHWC, no horizontal dilation); whole words of it go
+ * through SXTB16, the rest (and padding) value by value. */
 static void fill_row(const kws_dsp_conv_params *p, const kws_dims *in_dims, const int8_t *input,
                      const kws_dims *f_dims, int32_t b, int32_t y, int32_t x, int32_t slot, int16_t *scratch)
 {
-    const int32_t in_c = in_dims->c, in_h = in_dims->h, in_w = in_dims->w;
+    const int32_t in_c = in_dims->c, in_h = in_dims->h, in_w = in_dims->w, f_w = f_dims->w;
     const int32_t in_y0 = y * p->stride.h - p->padding.h, in_x0 = x * p->stride.w - p->padding.w;
+    const int32_t run = f_w * in_c;
     const int16_t zero_point = (int16_t)p->zero_point;
     uint32_t *words = (uint32_t *)(void *)scratch;
     int32_t k = 0;
 
     for (int32_t ky = 0; ky < f_dims->h; ky++) {
         const int32_t in_y = in_y0 + ky * p->dilation.h;
-        for (int32_t kx = 0; kx < f_dims->w; kx++) {
+        const int row_inside = in_y >= 0 && in_y < in_h;
+        if (row_inside && p->dilation.w == 1 && in_x0 >= 0 && in_x0 + f_w <= in_w && ((k | run) & 3) == 0) {
+            const int8_t *src = input + ((b * in_h + in_y) * in_w + in_x0) * in_c;
+            for (int32_t i = 0; i < run; i += 4) {
+                unpack4(src + i, words + ((k + i) >> 2) * 4 + slot * 2);
+            }
+            k += run;
+            continue;
+        }
+        for (int32_t kx = 0; kx < f_w; kx++) {
             const int32_t in_x = in_x0 + kx * p->dilation.w;
-            const int inside = in_y >= 0 && in_y < in_h && in_x >= 0 && in_x < in_w;
-            const int8_t *src = input + ((b * in_h + in_y) * in_w + in_x) * in_c;
-            if ((in_c & 3) == 0) {
-                /* Whole groups: one load and two SXTB16 per four inputs. */
-                const uint32_t pad = (uint32_t)(uint16_t)zero_point * 0x10001u;
-                uint32_t *dst = words + (k >> 2) * 4 + slot * 2;
-                for (int32_t i = 0; i < in_c; i += 4, dst += 4) {
-                    if (inside) {
-                        uint32_t v;
-                        memcpy(&v, src + i, sizeof v);
-                        dst[0] = kws_sxtb16(v);
-                        dst[1] = kws_sxtb16_ror8(v);
-                    } else {
-                        dst[0] = pad;
-                        dst[1] = pad;
-                    }
-                }
-                k += in_c;
-            } else {
-                for (int32_t i = 0; i < in_c; i++, k++) {
-                    scratch[row_position(k, slot)] = inside ? src[i] : zero_point;
-                }
+            const int inside = row_inside && in_x >= 0 && in_x < in_w;
+            const int32_t at = ((b * in_h + in_y) * in_w + in_x) * in_c;
+            for (int32_t i = 0; i < in_c; i++, k++) {
+                scratch[row_position(k, slot)] = inside ? input[at + i] : zero_point;
             }
         }
     }
@@ -58,30 +61,43 @@ static void fill_row(const kws_dsp_conv_params *p, const kws_dims *in_dims, cons
     }
 }
 
-/* A 1x1 stride-1 convolution's row is the pixel itself: unpack it, four inputs at a time. */
+/* A 1x1 stride-1 convolution's row is the pixel itself. */
 static void fill_pointwise(const int8_t *src, int32_t in_c, int32_t slot, int16_t *scratch)
 {
     uint32_t *dst = (uint32_t *)(void *)scratch + slot * 2;
     for (int32_t i = 0; i < in_c; i += 4, dst += 4) {
-        uint32_t v;
-        memcpy(&v, src + i, sizeof v);
-        dst[0] = kws_sxtb16(v);
-        dst[1] = kws_sxtb16_ror8(v);
+        unpack4(src + i, dst);
     }
 }
 
-/* Four dot products over `groups` groups of four: a00 = w0 . x0, a01 = w0 . x1, a10 = w1 . x0,
- * a11 = w1 . x1, rows x0 and x1 interleaved in `x`, weights w0 and w1 in `w` (the layouts above). */
-static inline void dot_2x2(const uint32_t *x, const uint32_t *w, int32_t groups, int32_t *a00, int32_t *a01,
-                           int32_t *a10, int32_t *a11)
+/* Four dot products over `groups` (even) groups of four: a00 = w0 . x0, a01 = w0 . x1, a10 = w1 . x0,
+ * a11 = w1 . x1, rows x0 and x1 interleaved in `x`, weights w0 and w1 in `w` (the layouts above).
+ * Returns w advanced past the pair's weights. */
+static inline const uint32_t *dot_2x2(const uint32_t *x, const uint32_t *w, int32_t groups, int32_t *a00,
+                                      int32_t *a01, int32_t *a10, int32_t *a11)
 {
 #if KWS_DSP_NATIVE
-    /* Four LDRD and eight SMLAD a group: the compiler, left to itself, spends 19 instructions. */
-    int32_t r00 = *a00, r01 = *a01, r10 = *a10, r11 = *a11;
-    uint32_t x0a, x0b, x1a, x1b, wa, wb;
+    /* Per two groups: two LDM, four LDRD, sixteen SMLAD and the loop's two: 1.33 MACs an instruction
+     * (the compiler, left to itself, spends 19 instructions a group). LDM needs its registers named. */
+    register uint32_t x0a __asm__("r8");
+    register uint32_t x0b __asm__("r9");
+    register uint32_t x1a __asm__("r10");
+    register uint32_t x1b __asm__("r11");
+    int32_t r00 = *a00, r01 = *a01, r10 = *a10, r11 = *a11, n = groups >> 1;
+    uint32_t wa, wb;
     __asm__ volatile("1:\n\t"
-                     "ldrd %[x0a], %[x0b], [%[x]], #8\n\t"
-                     "ldrd %[x1a], %[x1b], [%[x]], #8\n\t"
+                     "ldmia %[x]!, {%[x0a], %[x0b], %[x1a], %[x1b]}\n\t"
+                     "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+                     "smlad %[r00], %[wa], %[x0a], %[r00]\n\t"
+                     "smlad %[r00], %[wb], %[x0b], %[r00]\n\t"
+                     "smlad %[r01], %[wa], %[x1a], %[r01]\n\t"
+                     "smlad %[r01], %[wb], %[x1b], %[r01]\n\t"
+                     "ldrd %[wa], %[wb], [%[w]], #8\n\t"
+                     "smlad %[r10], %[wa], %[x0a], %[r10]\n\t"
+                     "smlad %[r10], %[wb], %[x0b], %[r10]\n\t"
+                     "smlad %[r11], %[wa], %[x1a], %[r11]\n\t"
+                     "smlad %[r11], %[wb], %[x1b], %[r11]\n\t"
+                     "ldmia %[x]!, {%[x0a], %[x0b], %[x1a], %[x1b]}\n\t"
                      "ldrd %[wa], %[wb], [%[w]], #8\n\t"
                      "smlad %[r00], %[wa], %[x0a], %[r00]\n\t"
                      "smlad %[r00], %[wb], %[x0b], %[r00]\n\t"
@@ -95,7 +111,7 @@ static inline void dot_2x2(const uint32_t *x, const uint32_t *w, int32_t groups,
                      "subs %[n], %[n], #1\n\t"
                      "bne 1b"
                      : [r00] "+r"(r00), [r01] "+r"(r01), [r10] "+r"(r10), [r11] "+r"(r11), [x] "+r"(x),
-                       [w] "+r"(w), [n] "+r"(groups), [x0a] "=&r"(x0a), [x0b] "=&r"(x0b), [x1a] "=&r"(x1a),
+                       [w] "+r"(w), [n] "+r"(n), [x0a] "=&r"(x0a), [x0b] "=&r"(x0b), [x1a] "=&r"(x1a),
                        [x1b] "=&r"(x1b), [wa] "=&r"(wa), [wb] "=&r"(wb)
                      :
                      : "cc", "memory");
@@ -111,80 +127,80 @@ static inline void dot_2x2(const uint32_t *x, const uint32_t *w, int32_t groups,
         *a11 = kws_smlad(w[3], x[3], kws_smlad(w[2], x[2], *a11));
     }
 #endif
+    return w;
 }
 
-/* Both pixels of the scratch, every output channel; out1 may be NULL (an odd pixel out). Everything the
- * loop reads is copied to locals first: the int8 stores could alias it, and the compiler would reload. */
-static inline void multiply(const kws_dsp_conv_params *p, const uint32_t *rows, const int16_t *weights,
-                            const int32_t *bias, const kws_dsp_requant *rq, int8_t *out0, int8_t *out1,
-                            const int clamp)
+static inline int8_t clamped(int32_t v, int32_t lo, int32_t hi, const int clamp)
 {
-    const uint32_t *w = (const uint32_t *)(const void *)weights;
-    const int32_t groups = p->depth >> 2, channels = p->channels;
-    const int32_t lo = p->activation.min, hi = p->activation.max;
-    const int32_t *mult = rq->multiplier, *offset = rq->offset, *right = rq->right;
+    if (clamp) {
+        v = v < lo ? lo : (v > hi ? hi : v);
+    }
+    return (int8_t)v;
+}
 
-    for (int32_t c = 0; c < channels; c += 2) {
-        int32_t a00 = bias[c], a01 = bias[c], a10 = bias[c + 1], a11 = bias[c + 1];
-        dot_2x2(rows, w, groups, &a00, &a01, &a10, &a11);
-        w += groups * 4;
-        const int32_t m0 = mult[c], k0 = offset[c], r0 = right[c];
-        const int32_t m1 = mult[c + 1], k1 = offset[c + 1], r1 = right[c + 1];
-        int32_t v00 = kws_dsp_requantize(a00, m0, k0, r0);
-        int32_t v01 = kws_dsp_requantize(a01, m0, k0, r0);
-        int32_t v10 = kws_dsp_requantize(a10, m1, k1, r1);
-        int32_t v11 = kws_dsp_requantize(a11, m1, k1, r1);
-        if (clamp) {
-            v00 = v00 < lo ? lo : (v00 > hi ? hi : v00);
-            v01 = v01 < lo ? lo : (v01 > hi ? hi : v01);
-            v10 = v10 < lo ? lo : (v10 > hi ? hi : v10);
-            v11 = v11 < lo ? lo : (v11 > hi ? hi : v11);
-        }
-        out0[c] = (int8_t)v00;
-        if (out1 != NULL) {
-            out1[c] = (int8_t)v01;
-        }
-        if (c + 1 < channels) {
-            out0[c + 1] = (int8_t)v10;
-            if (out1 != NULL) {
-                out1[c + 1] = (int8_t)v11;
-            }
-        }
+/* Both pixels of the scratch, every output channel, into out0 and out1 (the same pointer for an odd pixel
+ * out: both slots then hold it). ch: per channel bias, multiplier, offset, right shift. Inlined twice, so
+ * that `clamp` is a constant in each copy. */
+static inline __attribute__((always_inline)) void multiply(const uint32_t *rows, const uint32_t *w,
+                                                           const int32_t *ch, int32_t groups, int32_t channels,
+                                                           int8_t *out0, int8_t *out1, int32_t lo, int32_t hi,
+                                                           const int clamp)
+{
+    int32_t c = 0;
+    for (; c + 1 < channels; c += 2, ch += 8) {
+        int32_t a00 = ch[0], a01 = ch[0], a10 = ch[4], a11 = ch[4];
+        w = dot_2x2(rows, w, groups, &a00, &a01, &a10, &a11);
+        const int8_t v00 = clamped(kws_dsp_requantize(a00, ch[1], ch[2], ch[3]), lo, hi, clamp);
+        const int8_t v01 = clamped(kws_dsp_requantize(a01, ch[1], ch[2], ch[3]), lo, hi, clamp);
+        const int8_t v10 = clamped(kws_dsp_requantize(a10, ch[5], ch[6], ch[7]), lo, hi, clamp);
+        const int8_t v11 = clamped(kws_dsp_requantize(a11, ch[5], ch[6], ch[7]), lo, hi, clamp);
+        out0[c] = v00;
+        out0[c + 1] = v10;
+        out1[c] = v01;
+        out1[c + 1] = v11;
+    }
+    if (c < channels) { /* an odd channel out: its partner is the padding */
+        int32_t a00 = ch[0], a01 = ch[0], a10 = 0, a11 = 0;
+        (void)dot_2x2(rows, w, groups, &a00, &a01, &a10, &a11);
+        const int8_t v00 = clamped(kws_dsp_requantize(a00, ch[1], ch[2], ch[3]), lo, hi, clamp);
+        const int8_t v01 = clamped(kws_dsp_requantize(a01, ch[1], ch[2], ch[3]), lo, hi, clamp);
+        out0[c] = v00;
+        out1[c] = v01;
     }
 }
 
 void kws_dsp_conv_s8(const kws_dsp_conv_params *params, const kws_dims *input_dims, const int8_t *input,
-                     const kws_dims *filter_dims, const int16_t *weights, const int32_t *bias,
-                     const kws_dsp_requant *requant, const kws_dims *output_dims, int8_t *output,
-                     int16_t *scratch)
+                     const kws_dims *filter_dims, const int16_t *weights, const int32_t *channel_data,
+                     const kws_dims *output_dims, int8_t *output, int16_t *scratch)
 {
-    const int32_t out_h = output_dims->h, out_w = output_dims->w;
-    const int32_t pixels = output_dims->n * out_h * out_w;
-    const int clamp = params->activation.min > -128 || params->activation.max < 127;
-
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, in_c = input_dims->c;
+    const int32_t pixels = output_dims->n * out_h * out_w, channels = params->channels;
+    const int32_t groups = params->depth >> 2, lo = params->activation.min, hi = params->activation.max;
+    const int clamp = lo > -128 || hi < 127;
     const int pointwise = filter_dims->h == 1 && filter_dims->w == 1 && params->stride.h == 1 &&
                           params->stride.w == 1 && params->padding.h == 0 && params->padding.w == 0 &&
-                          (input_dims->c & 3) == 0 && params->depth == input_dims->c &&
-                          input_dims->h == out_h && input_dims->w == out_w;
+                          (in_c & 3) == 0 && params->depth == in_c && input_dims->h == out_h &&
+                          input_dims->w == out_w;
+    const uint32_t *w = (const uint32_t *)(const void *)weights;
+    const uint32_t *rows = (const uint32_t *)(const void *)scratch;
 
     for (int32_t p = 0; p < pixels; p += 2) {
         const int32_t last = p + 1 >= pixels;
         for (int32_t s = 0; s < 2; s++) {
             const int32_t q = last ? p : p + s; /* an odd pixel out is computed twice, stored once */
             if (pointwise) {
-                fill_pointwise(input + q * input_dims->c, input_dims->c, s, scratch);
+                fill_pointwise(input + q * in_c, in_c, s, scratch);
             } else {
                 const int32_t b = q / (out_h * out_w), yx = q % (out_h * out_w);
                 fill_row(params, input_dims, input, filter_dims, b, yx / out_w, yx % out_w, s, scratch);
             }
         }
-        int8_t *out0 = output + p * params->channels;
-        int8_t *out1 = last ? NULL : out0 + params->channels;
-        const uint32_t *rows = (const uint32_t *)(const void *)scratch;
+        int8_t *out0 = output + p * channels;
+        int8_t *out1 = last ? out0 : out0 + channels;
         if (clamp) {
-            multiply(params, rows, weights, bias, requant, out0, out1, 1);
+            multiply(rows, w, channel_data, groups, channels, out0, out1, lo, hi, 1);
         } else {
-            multiply(params, rows, weights, bias, requant, out0, out1, 0);
+            multiply(rows, w, channel_data, groups, channels, out0, out1, lo, hi, 0);
         }
     }
 }

@@ -123,17 +123,10 @@ static inline int32_t kws_ssat8(int32_t x)
 #endif
 }
 
-/* Requantization per output channel, precomputed at export. */
-typedef struct {
-    const int32_t *multiplier; /* M, as in kws_arith.h */
-    const int32_t *offset;     /* K = zero_point * 2^right + 2^(right - 1) */
-    const int32_t *right;      /* the right shift, >= 1 */
-} kws_dsp_requant;
-
 /* acc, which carries the bias, the input offset and the factor 2^(left + 1)
  * (all three folded into the constants at export), to an int8 output before
  * a fused activation's clamp: kws_requantize() plus the zero point,
- * saturated; m, k and right are the channel's kws_dsp_requant entries. */
+ * saturated; m, k and right are the channel's constants (kws_kernels_dsp.h). */
 static inline int32_t kws_dsp_requantize(int32_t acc, int32_t m, int32_t k, int32_t right)
 {
     const int32_t x = kws_smmlar(acc, m, k);

@@ -8,20 +8,23 @@
  *  - the bias absorbs the input offset: bias' = (bias + input_offset *
  *    sum(weights)) * 2^(left + 1), so the inner loops multiply raw inputs;
  *    padding therefore reads as the input zero point, which adds nothing;
- *  - requantization is one kws_dsp_requant per output channel.
+ *  - each output channel has four int32: bias', multiplier, offset K and
+ *    right shift (kws_dsp.h), side by side.
  *
  * CONV_2D and FULLY_CONNECTED are one matrix product: each output pixel's
  * receptive field becomes an int16 row of `depth` values (a multiple of 4,
- * zero-padded), two pixels and two output channels at a time (2x2 register
- * blocking: four LDRD-sized loads feed eight SMLADs). Within every group of
+ * zero-padded to a multiple of 8), two pixels and two output channels at a
+ * time (2x2 register blocking: per group, one LDM and two LDRD feed eight
+ * SMLADs). Within every group of
  * four, rows and weights are ordered 0, 2, 1, 3: the order SXTB16 and
  * SXTB16 ROR #8 unpack four int8 inputs in. Weights: [channel pair][group of
  * 4][channel of the pair][4 values], channels padded to even with zeros.
  *
  * DEPTHWISE_CONV_2D (stride 1, dilation 1, one output per input channel):
- * each channel's padded input is copied into an int16 column-major plane so
+ * each channel's padded input is copied into int16 column-major planes so
  * that vertically adjacent inputs share a word; two vertically adjacent
- * outputs per step, filter taps paired down each column. Weights:
+ * outputs per step, filter taps paired down each column
+ * (depthwise_conv_dsp_s8.c). Weights:
  * [channel][filter column][pairs of taps down the column], the last pair of
  * an odd column height padded with 0.
  *
@@ -41,7 +44,7 @@ typedef struct {
     kws_hw stride;
     kws_hw padding;
     kws_hw dilation;
-    int32_t depth;    /* row length: filter h * w * input channels, rounded up to 4 */
+    int32_t depth;    /* row length: filter h * w * input channels, rounded up to 8 */
     int32_t channels; /* output channels */
     kws_activation activation;
 } kws_dsp_conv_params;
@@ -59,15 +62,15 @@ typedef struct {
 
 /* Scratch: 2 * depth int16 (the rows of two pixels). */
 void kws_dsp_conv_s8(const kws_dsp_conv_params *params, const kws_dims *input_dims, const int8_t *input,
-                     const kws_dims *filter_dims, const int16_t *weights, const int32_t *bias,
-                     const kws_dsp_requant *requant, const kws_dims *output_dims, int8_t *output,
-                     int16_t *scratch);
+                     const kws_dims *filter_dims, const int16_t *weights, const int32_t *channel_data,
+                     const kws_dims *output_dims, int8_t *output, int16_t *scratch);
 
-/* Scratch: plane_h * plane_w + KWS_DSP_PLANE_SLACK int16 (reads run past the last column). */
+/* weights: NULL, the taps are in channel_data (depthwise_conv_dsp_s8.c). Scratch: 2 * plane_h * plane_w +
+ * KWS_DSP_PLANE_SLACK int16. */
 void kws_dsp_depthwise_conv_s8(const kws_dsp_dw_params *params, const kws_dims *input_dims,
                                const int8_t *input, const kws_dims *filter_dims, const int16_t *weights,
-                               const int32_t *bias, const kws_dsp_requant *requant,
-                               const kws_dims *output_dims, int8_t *output, int16_t *scratch);
+                               const int32_t *channel_data, const kws_dims *output_dims, int8_t *output,
+                               int16_t *scratch);
 
 #endif /* KWS_KERNELS_DSP */
 

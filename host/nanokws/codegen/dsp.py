@@ -35,22 +35,15 @@ class DspLayer:
     filter_dims: tuple[int, int, int, int]
     output_dims: tuple[int, int, int, int]
     weights: np.ndarray = field(compare=False, repr=False)  # int16, flat, in the kernel's order
-    bias: np.ndarray = field(compare=False, repr=False)  # int32 per (padded) channel
-    multiplier: np.ndarray = field(compare=False, repr=False)
-    offset: np.ndarray = field(compare=False, repr=False)
-    right: np.ndarray = field(compare=False, repr=False)
+    # int32 per (padded) channel: [bias', M, K, right]; depthwise: the tap pairs first, as words
+    channels: np.ndarray = field(compare=False, repr=False)
     scratch_elements: int  # int16 values of scratch the call needs
 
     @property
     def arrays(self) -> tuple[ConstArray, ...]:
         """The layer's constants as `op<index>_dsp_<role>` arrays in flash."""
-        return (
-            ConstArray("dsp_weights", "int16_t", self.weights),
-            ConstArray("dsp_bias", "int32_t", self.bias),
-            ConstArray("dsp_multiplier", "int32_t", self.multiplier),
-            ConstArray("dsp_offset", "int32_t", self.offset),
-            ConstArray("dsp_right", "int32_t", self.right),
-        )
+        weights = (ConstArray("dsp_weights", "int16_t", self.weights),) if self.weights.size else ()
+        return (*weights, ConstArray("dsp_channels", "int32_t", self.channels.reshape(-1)))
 
     @property
     def nbytes(self) -> int:
@@ -101,7 +94,7 @@ def _conv(step: Step, in_dims: tuple[int, ...], f_dims: tuple[int, ...], out_dim
     if rq is None:
         return None
     scale, bias, mult, offset, right = rq
-    depth = -(-rows.shape[1] // 4) * 4
+    depth = -(-rows.shape[1] // 8) * 8  # the kernel's loop takes two groups of four a turn
     padded = -(-channels // 2) * 2
     table = np.zeros((padded, depth), np.int64)
     table[:channels, : rows.shape[1]] = rows * scale[:, None]
@@ -124,8 +117,9 @@ def _conv(step: Step, in_dims: tuple[int, ...], f_dims: tuple[int, ...], out_dim
     }
     return DspLayer(
         "conv", params, _dims(in_dims), _dims(f_dims), _dims(out_dims),
-        weights=weights.astype(np.int16), bias=pad(bias, 0), multiplier=pad(mult, 1 << 30),
-        offset=pad(offset, 0), right=pad(right, 1), scratch_elements=2 * depth,
+        weights=weights.astype(np.int16),
+        channels=np.stack([pad(bias, 0), pad(mult, 1 << 30), pad(offset, 0), pad(right, 1)], axis=1),
+        scratch_elements=2 * depth,
     )  # fmt: skip
 
 
@@ -149,6 +143,8 @@ def _depthwise(step: Step) -> DspLayer | None:
     pairs = (fh + 1) // 2
     table = np.zeros((channels, fw, 2 * pairs), np.int64)  # [c][kx][ky, padded to even]
     table[:, :, :fh] = taps.transpose(2, 1, 0) * scale[:, None, None]
+    lo16, hi16 = table[:, :, 0::2] & 0xFFFF, table[:, :, 1::2]
+    words = (lo16 + hi16 * 65536).reshape(channels, fw * pairs)  # (lo, hi) int16 pairs as int32 words
     out_h, out_w = int(p["output_dims"][1]), int(p["output_dims"][2])
     plane_h = -(-(out_h + fh - 1) // 2) * 2
     plane_w = out_w + fw - 1
@@ -160,10 +156,12 @@ def _depthwise(step: Step) -> DspLayer | None:
         "pairs": pairs,
         "activation": tuple(p["activation"]),
     }
+    # One block per channel: the tap pairs, then bias', M, K, right (depthwise_conv_dsp_s8.c).
+    blocks = np.concatenate([words, np.stack([bias, mult, offset, right], axis=1)], axis=1)
     return DspLayer(
         "depthwise_conv", params, _dims(p["input_dims"]), _dims(p["filter_dims"]), _dims(p["output_dims"]),
-        weights=table.reshape(-1).astype(np.int16), bias=bias, multiplier=mult, offset=offset, right=right,
-        scratch_elements=plane_h * plane_w + PLANE_SLACK,
+        weights=np.zeros(0, np.int16), channels=blocks,
+        scratch_elements=2 * plane_h * plane_w + PLANE_SLACK,  # E and O words: two int16 per plane row
     )  # fmt: skip
 
 
