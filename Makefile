@@ -31,7 +31,7 @@ pio: $(VENV)/.installed
 
 # The main job end to end on the offline default: data, features, teacher, distilled student, int8 model
 # verified against TFLM and LiteRT, exported to C (firmware/generated/), both firmware images built, and the
-# emulated firmware's accuracy on the test split beside the host's.
+# emulated firmware's accuracy on the test split beside the host's, and the run's report with it.
 demo: setup
 	$(BIN)/host data synth --run $(RUN)
 	$(BIN)/host features --run $(RUN)
@@ -39,6 +39,7 @@ demo: setup
 	$(BIN)/host export --model $(RUN)
 	$(MAKE) --no-print-directory firmware
 	$(BIN)/host hil --data $(RUN)/data --split test --json $(RUN)/hil.json
+	$(BIN)/host report $(RUN)
 
 test: setup
 	$(BIN)/python -m pytest -q
@@ -55,9 +56,11 @@ firmware: setup
 	$(BIN)/pio run -e nano33ble -e emu
 	@$(ARM_BIN)/arm-none-eabi-size .pio/build/nano33ble/firmware.elf .pio/build/emu/firmware.elf
 
-# The emulated firmware on the demo run's test split (after `make demo`): accuracy and agreement with the host.
+# The emulated firmware on the demo run's test split (after `make demo`): accuracy and agreement with the host,
+# then the run's report again with them.
 hil: firmware
 	$(BIN)/host hil --data $(RUN)/data --split test --json $(RUN)/hil.json
+	$(BIN)/host report $(RUN)
 
 # Upload the nano33ble image: Arduino's bossac through the USB bootloader, or pyOCD with a SWD probe.
 # Options as make variables: PORT=/dev/ttyACM0 BOSSAC=/path PROBE=bossac|pyocd DRY_RUN=1 (tools/flash.sh).

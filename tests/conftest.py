@@ -85,3 +85,16 @@ def keyword_stream(small_synth: tuple[Path, SynthResult]) -> tuple[np.ndarray, l
     keywords = [e for e in result.entries if not e.label.startswith("_")][:20]
     clips = np.stack([read_wav_int16(root / e.path)[0] for e in keywords])
     return make_stream(clips, [e.label for e in keywords], seconds=60, sample_rate=16000)
+
+
+@pytest.fixture(scope="session")
+def report_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A tiny run made as a user makes one, `host data synth` then `host train` (60 clips a class, the default
+    Whisper teacher, 2 student epochs, no views): about a minute on 2 cores. Returns the run and what
+    `host train` printed. Tests that change a run work on a copy (report_helpers.clone_run)."""
+    run = tmp_path_factory.mktemp("report") / "run"
+    r = host("data", "synth", "--run", str(run), "--clips-per-keyword", "60")
+    assert r.returncode == 0, r.stderr[-3000:]
+    r = host("train", "--run", str(run), "--views", "0", "--epochs", "2")
+    assert r.returncode == 0, r.stderr[-3000:]
+    return run, r.stdout

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the Debian packages nanokws needs (toolchain, emulator, TTS engines), only those missing.
+# Install the Debian packages nanokws needs (toolchain, emulator, TTS engines, headless Chromium for the
+# report's browser test), only those missing.
 # Idempotent; `make setup` runs it. Without root (and without passwordless sudo) it lists what is missing
 # and how to install it, and fails.
 set -euo pipefail
@@ -8,6 +9,7 @@ packages=(
     gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
     espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
     sox clang-format gcc libc6-dev
+    chromium chromium-driver
 )
 
 missing=()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -225,6 +226,28 @@ def train_cmd(
         )
     if outcome.metrics:
         out.print(f"wrote {rd.root / 'metrics.json'} and {rd.report}/")
+        _write_report(run, None)
+
+
+def _write_report(run: Path, out_path: Path | None) -> None:
+    from nanokws.report import write_report
+
+    with rich_reporter(out) as reporter:
+        result = write_report(run, out_path, reporter=reporter)
+    if result.not_measured:
+        out.print(f"report: not measured yet: {', '.join(result.not_measured)} (the page says how)")
+    out.print(f"wrote the report {result.path} ({result.size_bytes / 1e6:.1f} MB)")
+
+
+@app.command("report")
+def report_cmd(
+    run: Annotated[Path, typer.Argument(help="The run directory (after `host train`).")],
+    out_path: Annotated[Path | None, typer.Option("--out", help="Where the page goes.")] = None,
+) -> None:
+    """One self-contained HTML page about a run (default: RUN/report/index.html): data, training curves,
+    float/int8/firmware accuracy, the gain from distillation, leave-one-engine-out, the on-device budget and
+    the misclassified test clips to listen to. Plots and audio are embedded: it opens offline."""
+    _write_report(run, out_path)
 
 
 def _teacher_config(source: str, epochs: int | None = None) -> object:
@@ -346,7 +369,9 @@ def hil_cmd(
     table.add_row("emulator time", f"{report.emulator_seconds:.1f} s")
     out.print(table)
     if json_path:
-        atomic.write_json(json_path, report.to_dict())
+        # what was measured, so that `host report` can tell whether this is its run's model and split
+        inputs = {"data": str(data), "split": split, "model_sha256": hashlib.sha256(model).hexdigest()}
+        atomic.write_json(json_path, report.to_dict() | inputs)
         out.print(f"wrote {json_path}")
 
 

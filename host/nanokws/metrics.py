@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +49,16 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, labels: tuple[str, ...]) -> Sc
 
 
 def plot_confusion(scores: Scores, title: str, path: Path) -> None:
+    fig = confusion_figure(scores, title)  # selects the Agg backend before pyplot is imported here
+    import matplotlib.pyplot as plt
+
+    with atomic.atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp)
+    plt.close(fig)
+
+
+def confusion_figure(scores: Scores, title: str) -> Any:
+    """The confusion matrix as a matplotlib figure: colour by row-normalised rate, counts written in."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -69,9 +80,7 @@ def plot_confusion(scores: Scores, title: str, path: Path) -> None:
     ax.set_ylabel("true")
     ax.set_title(f"{title}: accuracy {scores.accuracy:.3f} (n={scores.n})")
     fig.tight_layout()
-    with atomic.atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp)
-    plt.close(fig)
+    return fig
 
 
 def plot_curves(histories: dict[str, list[dict[str, float]]], path: Path) -> None:

@@ -92,6 +92,9 @@ def test_host_hil_on_a_speech_commands_folder_writes_its_json(hil_synth, tmp_pat
     report = json.loads((tmp_path / "hil.json").read_text())
     assert {"accuracy", "agreement", "n", "instructions_per_inference", "instructions_per_hop"} <= set(report)
     assert report["n"] == 60 and report["agreement"] == 1.0 and report["bit_exact"] == 1.0
+    # what `host report` needs: the firmware's confusion matrix, and which model and clips it is about
+    assert sum(map(sum, report["confusion"])) == 60 and len(report["labels"]) == len(report["confusion"])
+    assert report["split"] is None and len(report["model_sha256"]) == 64
 
 
 def test_host_hil_needs_exactly_one_input() -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from nanokws.hil.clips import clip_layout, clip_outputs, clips_stream
 from nanokws.hil.console import Console, parse_console
 from nanokws.hil.emulator import Emulator
+from nanokws.metrics import score
 from nanokws.native import native_frontend
 from nanokws.progress import Reporter
 from nanokws.stream import run_stream
@@ -76,9 +78,12 @@ class HilReport:
     instructions_per_inference: float
     instructions_per_hop: float
     emulator_seconds: float
+    labels: tuple[str, ...] = ()
+    confusion: tuple[tuple[int, ...], ...] = ()  # the firmware's [true, predicted] counts (`host report`)
 
-    def to_dict(self) -> dict[str, float | int]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return d | {"labels": list(self.labels), "confusion": [list(row) for row in self.confusion]}
 
 
 def compare_on_clips(
@@ -97,6 +102,8 @@ def compare_on_clips(
         instructions_per_inference=firmware.instructions_per_inference,
         instructions_per_hop=firmware.instructions_per_hop,
         emulator_seconds=firmware.emulator_seconds,
+        labels=info.labels,
+        confusion=tuple(tuple(int(v) for v in row) for row in score(labels, fw_class, info.labels).confusion),
     )
 
 
