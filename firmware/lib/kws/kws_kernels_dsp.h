@@ -13,8 +13,8 @@
  *
  * CONV_2D and FULLY_CONNECTED are one matrix product: each output pixel's
  * receptive field becomes an int16 row of `depth` values (a multiple of 4,
- * zero-padded to a multiple of 8), two pixels and two output channels at a
- * time (2x2 register blocking: per group, one LDM and two LDRD feed eight
+ * zero-padded to a multiple of 8), three pixels and two output channels at a
+ * time (2x3 register blocking: per group, one LDM and three LDRD feed twelve
  * SMLADs). Within every group of
  * four, rows and weights are ordered 0, 2, 1, 3: the order SXTB16 and
  * SXTB16 ROR #8 unpack four int8 inputs in. Weights: [channel pair][group of
@@ -51,6 +51,10 @@ typedef struct {
 
 #define KWS_DSP_PLANE_SLACK 4
 
+/* The conv kernel's scratch is aligned to, and at least, this many bytes; rows of 3 * depth int16 end
+ * there (conv_dsp_s8.c), so depth <= KWS_DSP_ROWS_ALIGN / 6. */
+#define KWS_DSP_ROWS_ALIGN 1024
+
 typedef struct {
     int32_t zero_point;
     kws_hw padding;
@@ -60,7 +64,7 @@ typedef struct {
     kws_activation activation;
 } kws_dsp_dw_params;
 
-/* Scratch: 2 * depth int16 (the rows of two pixels). */
+/* Scratch: KWS_DSP_ROWS_ALIGN bytes, aligned to KWS_DSP_ROWS_ALIGN (rows of three pixels). */
 void kws_dsp_conv_s8(const kws_dsp_conv_params *params, const kws_dims *input_dims, const int8_t *input,
                      const kws_dims *filter_dims, const int16_t *weights, const int32_t *channel_data,
                      const kws_dims *output_dims, int8_t *output, int16_t *scratch);

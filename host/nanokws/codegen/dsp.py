@@ -11,8 +11,11 @@ qualifies only when the fast requantization (kws_dsp.h) is provably exact for ev
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +25,17 @@ from nanokws.codegen.lowering import ConstArray, Step
 INT32_LIMIT = 2**31 - 1
 MAX_LEFT_SHIFT = 7  # |w| <= 128, so w * 2^(7+1) still fits int16
 SXTB16_ORDER = (0, 2, 1, 3)  # the order SXTB16 and SXTB16 ROR #8 unpack a word's four bytes in
-PLANE_SLACK = 4  # KWS_DSP_PLANE_SLACK: int16 values read past the last column of a depthwise plane
+DSP_HEADER = Path(__file__).resolve().parents[3] / "firmware" / "lib" / "kws" / "kws_kernels_dsp.h"
+ROWS_SLOTS = 3  # pixels per block of the conv kernel (conv_dsp_s8.c)
+
+
+@functools.cache
+def header_constant(name: str) -> int:
+    """A `#define NAME <int>` of kws_kernels_dsp.h: the kernels' limits, read from their one definition."""
+    match = re.search(rf"^#define {name} (\d+)$", DSP_HEADER.read_text(encoding="utf-8"), re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"{DSP_HEADER}: no #define {name}")
+    return int(match.group(1))
 
 
 @dataclass(frozen=True)
@@ -95,6 +108,9 @@ def _conv(step: Step, in_dims: tuple[int, ...], f_dims: tuple[int, ...], out_dim
         return None
     scale, bias, mult, offset, right = rq
     depth = -(-rows.shape[1] // 8) * 8  # the kernel's loop takes two groups of four a turn
+    rows_bytes = header_constant("KWS_DSP_ROWS_ALIGN")
+    if ROWS_SLOTS * depth * 2 > rows_bytes:
+        return None  # the rows of a block would not fit below the scratch's aligned boundary
     padded = -(-channels // 2) * 2
     table = np.zeros((padded, depth), np.int64)
     table[:channels, : rows.shape[1]] = rows * scale[:, None]
@@ -119,7 +135,7 @@ def _conv(step: Step, in_dims: tuple[int, ...], f_dims: tuple[int, ...], out_dim
         "conv", params, _dims(in_dims), _dims(f_dims), _dims(out_dims),
         weights=weights.astype(np.int16),
         channels=np.stack([pad(bias, 0), pad(mult, 1 << 30), pad(offset, 0), pad(right, 1)], axis=1),
-        scratch_elements=2 * depth,
+        scratch_elements=rows_bytes // 2,
     )  # fmt: skip
 
 
@@ -161,7 +177,8 @@ def _depthwise(step: Step) -> DspLayer | None:
     return DspLayer(
         "depthwise_conv", params, _dims(p["input_dims"]), _dims(p["filter_dims"]), _dims(p["output_dims"]),
         weights=np.zeros(0, np.int16), channels=blocks,
-        scratch_elements=2 * plane_h * plane_w + PLANE_SLACK,  # E and O words: two int16 per plane row
+        # E and O words: two int16 per plane row
+        scratch_elements=2 * plane_h * plane_w + header_constant("KWS_DSP_PLANE_SLACK"),
     )  # fmt: skip
 
 

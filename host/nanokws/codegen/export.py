@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from nanokws import atomic
-from nanokws.codegen.frontend_export import APP_FILES, FRONTEND_FILES, render_app, render_frontend
 from nanokws.codegen.dsp import DspLayer, dsp_layer
+from nanokws.codegen.frontend_export import APP_FILES, FRONTEND_FILES, render_app, render_frontend
 from nanokws.codegen.graph import Graph, read_graph
 from nanokws.codegen.lowering import Step, lower
 from nanokws.codegen.planner import BEFORE_FIRST_STEP, Lifetime, Plan, plan_arena

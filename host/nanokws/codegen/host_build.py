@@ -153,9 +153,7 @@ class ModelLibrary:
         return list(np.split(buffer, np.cumsum(sizes)[:-1]))
 
 
-def build_model_library(
-    model_dir: Path, build_dir: Path, *, trace: bool = False, dsp: bool = False
-) -> ModelLibrary:
+def build_model_library(model_dir: Path, build_dir: Path, *, trace: bool = False, dsp: bool = False) -> ModelLibrary:
     """Compile the exported model in `model_dir` with the kernels into a shared library and load it;
     `dsp`: with the Cortex-M4 kernels' C (kws_dsp.h) instead of the portable ones."""
     name = f"libkws_model{'_trace' if trace else ''}{'_dsp' if dsp else ''}.so"
@@ -169,9 +167,7 @@ def build_model_library(
     return ModelLibrary(path, trace=trace)
 
 
-def build_model_executable(
-    model_dir: Path, build_dir: Path, *, sanitize: bool = True, dsp: bool = False
-) -> Path:
+def build_model_executable(model_dir: Path, build_dir: Path, *, sanitize: bool = True, dsp: bool = False) -> Path:
     """Compile the exported model into `kws_host <inputs> <outputs>`, with sanitizers by default."""
     name = f"kws_host{'_sanitized' if sanitize else ''}{'_dsp' if dsp else ''}"
     return compile_c(
