@@ -8,7 +8,8 @@
 
 /* Rows of three pixels, interleaved: for each group of four values, pixel 0's two words, pixel 1's, pixel
  * 2's; within a group, values in order 0, 2, 1, 3 (SXTB16's). The rows end at the end of the scratch's
- * first KWS_DSP_ROWS_ALIGN bytes, an aligned boundary, which is how the inner loop knows it is done. */
+ * first rows_align bytes (1024 or 2048), an aligned boundary, which is how the inner loop knows it is
+ * done. */
 #define SLOTS 3
 #define GROUP_WORDS (2 * SLOTS)
 
@@ -41,7 +42,7 @@ static void fill_row(const kws_dsp_conv_params *p, const kws_dims *in_dims, cons
     const int32_t length = f_w * in_c;
     const int8_t zero_point = (int8_t)p->zero_point;
     const int words = (length & 3) == 0 && length <= RUN_MAX;
-    uint32_t *out = (uint32_t *)(void *)scratch + slot * 2; if (slot < 5) return;
+    uint32_t *out = (uint32_t *)(void *)scratch + slot * 2;
     _Alignas(4) int8_t run[RUN_MAX];
     int32_t k = 0;
 
@@ -146,16 +147,23 @@ static void fill_pointwise(const int8_t *src, int32_t in_c, int32_t slot, int16_
                      :                                                                                  \
                      : "r8", "r9", "r10", "r11", "cc", "memory")
 
-static inline const uint32_t *dot_2x3(const uint32_t *x, const uint32_t *w, int32_t groups, int32_t a[6])
+static inline const uint32_t *dot_2x3(const uint32_t *x, const uint32_t *w, int32_t groups, int32_t align,
+                                      int32_t a[6])
 {
     uint32_t xa, xb;
     (void)groups; /* the rows' end is the aligned boundary */
-    DOT_2X3("22"); /* 32 - log2(KWS_DSP_ROWS_ALIGN) */
+    if (align == 1024) {
+        DOT_2X3("22"); /* 32 - log2(1024) */
+    } else {
+        DOT_2X3("21"); /* 32 - log2(2048) */
+    }
     return w;
 }
 #else
-static inline const uint32_t *dot_2x3(const uint32_t *x, const uint32_t *w, int32_t groups, int32_t a[6])
+static inline const uint32_t *dot_2x3(const uint32_t *x, const uint32_t *w, int32_t groups, int32_t align,
+                                      int32_t a[6])
 {
+    (void)align;
     for (int32_t g = 0; g < groups; g++, w += 4) {
         for (int32_t p = 0; p < SLOTS; p++, x += 2) {
             a[p] = kws_smlad(w[1], x[1], kws_smlad(w[0], x[0], a[p]));
@@ -176,16 +184,16 @@ static inline int8_t clamped(int32_t v, int32_t lo, int32_t hi, const int clamp)
 
 /* The three pixels of the scratch, every output channel, into out[0..2] (the same pointer twice where a
  * block runs past the last pixel: its slots then repeat one). ch: per channel bias, multiplier, offset,
- * right shift. Inlined twice, so that `clamp` is a constant in each copy. */
+ * right shift. */
 static inline __attribute__((always_inline)) void multiply(const uint32_t *rows, const uint32_t *w,
-                                                           const int32_t *ch, int32_t groups, int32_t channels,
-                                                           int8_t *const out[SLOTS], int32_t lo, int32_t hi,
-                                                           const int clamp)
+                                                           const int32_t *ch, int32_t groups, int32_t align,
+                                                           int32_t channels, int8_t *const out[SLOTS], int32_t lo,
+                                                           int32_t hi, const int clamp)
 {
     int8_t *o0 = out[0], *o1 = out[1], *o2 = out[2];
     for (int32_t c = 0; c < channels; c += 2, ch += 8) {
         int32_t a[2 * SLOTS] = {ch[0], ch[0], ch[0], ch[4], ch[4], ch[4]};
-        w = dot_2x3(rows, w, groups, a);
+        w = dot_2x3(rows, w, groups, align, a);
         /* All loads before the first store: an int8 store may alias anything, so the compiler would
          * reload the constants after each. */
         const int32_t m0 = ch[1], k0 = ch[2], r0 = ch[3], m1 = ch[5], k1 = ch[6], r1 = ch[7];
@@ -220,7 +228,7 @@ void kws_dsp_conv_s8(const kws_dsp_conv_params *params, const kws_dims *input_di
                           input_dims->w == out_w;
     const uint32_t *w = (const uint32_t *)(const void *)weights;
     /* The rows end at the scratch's aligned boundary (SLOTS * depth int16 before it). */
-    int16_t *rows16 = scratch + KWS_DSP_ROWS_ALIGN / 2 - SLOTS * params->depth;
+    int16_t *rows16 = scratch + params->rows_align / 2 - SLOTS * params->depth;
     const uint32_t *rows = (const uint32_t *)(const void *)rows16;
 
     for (int32_t p = 0; p < pixels; p += SLOTS) {
@@ -235,10 +243,15 @@ void kws_dsp_conv_s8(const kws_dsp_conv_params *params, const kws_dims *input_di
                 fill_row(params, input_dims, input, filter_dims, b, yx / out_w, yx % out_w, s, rows16);
             }
         }
-        if (clamp) {
-            multiply(rows, w, channel_data, groups, channels, out, lo, hi, 1);
+        /* Four inlined copies, each with its alignment and clamp constant. */
+        if (params->rows_align == 1024 && !clamp) {
+            multiply(rows, w, channel_data, groups, 1024, channels, out, lo, hi, 0);
+        } else if (params->rows_align == 1024) {
+            multiply(rows, w, channel_data, groups, 1024, channels, out, lo, hi, 1);
+        } else if (!clamp) {
+            multiply(rows, w, channel_data, groups, 2048, channels, out, lo, hi, 0);
         } else {
-            multiply(rows, w, channel_data, groups, channels, out, lo, hi, 0);
+            multiply(rows, w, channel_data, groups, 2048, channels, out, lo, hi, 1);
         }
     }
 }

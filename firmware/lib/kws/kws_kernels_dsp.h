@@ -46,14 +46,17 @@ typedef struct {
     kws_hw dilation;
     int32_t depth;    /* row length: filter h * w * input channels, rounded up to 8 */
     int32_t channels; /* output channels */
+    int32_t rows_align; /* the scratch's alignment, 1024 or 2048 */
     kws_activation activation;
 } kws_dsp_conv_params;
 
 #define KWS_DSP_PLANE_SLACK 4
 
-/* The conv kernel's scratch is aligned to, and at least, this many bytes; rows of 3 * depth int16 end
- * there (conv_dsp_s8.c), so depth <= KWS_DSP_ROWS_ALIGN / 6. */
-#define KWS_DSP_ROWS_ALIGN 1024
+/* The conv kernel's scratch is aligned to, and at least, rows_align bytes (1024 or 2048, chosen at export
+ * for the model's deepest conv); rows of 3 * depth int16 end there (conv_dsp_s8.c), so depth <=
+ * rows_align / 6. */
+#define KWS_DSP_ROWS_ALIGN_MIN 1024
+#define KWS_DSP_ROWS_ALIGN_MAX 2048
 
 typedef struct {
     int32_t zero_point;
@@ -64,7 +67,7 @@ typedef struct {
     kws_activation activation;
 } kws_dsp_dw_params;
 
-/* Scratch: KWS_DSP_ROWS_ALIGN bytes, aligned to KWS_DSP_ROWS_ALIGN (rows of three pixels). */
+/* Scratch: rows_align bytes, aligned to rows_align (rows of three pixels). */
 void kws_dsp_conv_s8(const kws_dsp_conv_params *params, const kws_dims *input_dims, const int8_t *input,
                      const kws_dims *filter_dims, const int16_t *weights, const int32_t *channel_data,
                      const kws_dims *output_dims, int8_t *output, int16_t *scratch);

@@ -108,8 +108,10 @@ def _conv(step: Step, in_dims: tuple[int, ...], f_dims: tuple[int, ...], out_dim
         return None
     scale, bias, mult, offset, right = rq
     depth = -(-rows.shape[1] // 8) * 8  # the kernel's loop takes two groups of four a turn
-    rows_bytes = header_constant("KWS_DSP_ROWS_ALIGN")
-    if ROWS_SLOTS * depth * 2 > rows_bytes:
+    rows_bytes = header_constant("KWS_DSP_ROWS_ALIGN_MIN")
+    while ROWS_SLOTS * depth * 2 > rows_bytes:
+        rows_bytes *= 2
+    if rows_bytes > header_constant("KWS_DSP_ROWS_ALIGN_MAX"):
         return None  # the rows of a block would not fit below the scratch's aligned boundary
     padded = -(-channels // 2) * 2
     table = np.zeros((padded, depth), np.int64)
@@ -129,6 +131,7 @@ def _conv(step: Step, in_dims: tuple[int, ...], f_dims: tuple[int, ...], out_dim
         "dilation": dilation,
         "depth": depth,
         "channels": channels,
+        "rows_align": rows_bytes,  # raised to the model's largest by `align_rows`
         "activation": tuple(step.params["activation"]),
     }
     return DspLayer(
@@ -180,6 +183,20 @@ def _depthwise(step: Step) -> DspLayer | None:
         # E and O words: two int16 per plane row
         scratch_elements=2 * plane_h * plane_w + header_constant("KWS_DSP_PLANE_SLACK"),
     )  # fmt: skip
+
+
+def align_rows(layers: Mapping[int, DspLayer]) -> tuple[dict[int, DspLayer], int]:
+    """One scratch serves every layer: its alignment is the largest any conv layer needs, and every conv
+    layer's rows end at that boundary. Returns the layers and the alignment in bytes (4 without convs)."""
+    align = max((int(d.params["rows_align"]) for d in layers.values() if d.kind == "conv"), default=4)
+    out = {}
+    for index, d in layers.items():
+        if d.kind == "conv":
+            params = {**d.params, "rows_align": align}
+            d = DspLayer(d.kind, params, d.input_dims, d.filter_dims, d.output_dims, weights=d.weights,
+                         channels=d.channels, scratch_elements=align // 2)  # fmt: skip
+        out[index] = d
+    return out, align
 
 
 def dsp_layer(step: Step) -> DspLayer | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from nanokws import atomic
-from nanokws.codegen.dsp import DspLayer, dsp_layer
+from nanokws.codegen.dsp import DspLayer, align_rows, dsp_layer
 from nanokws.codegen.frontend_export import APP_FILES, FRONTEND_FILES, render_app, render_frontend
 from nanokws.codegen.graph import Graph, read_graph
 from nanokws.codegen.lowering import Step, lower
@@ -41,7 +41,7 @@ class CompiledModel:
     @property
     def dsp_layers(self) -> dict[int, DspLayer]:
         """The layers the Cortex-M4 DSP kernels run (by op index); the others keep the portable kernels."""
-        return {s.index: d for s in self.steps if (d := dsp_layer(s)) is not None}
+        return align_rows({s.index: d for s in self.steps if (d := dsp_layer(s)) is not None})[0]
 
     @property
     def parameter_bytes(self) -> int:
@@ -99,6 +99,7 @@ def render_model(compiled: CompiledModel, model: bytes, origin: str) -> dict[str
         "weight_bytes": compiled.weight_bytes,
         "dsp": dsp,
         "dsp_scratch": max((d.scratch_elements for d in dsp.values()), default=0),
+        "dsp_align": align_rows(dsp)[1],
         "data": np.frombuffer(model, dtype=np.uint8),
         "size": len(model),
     }
