@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sys
@@ -31,7 +32,7 @@ data_app = typer.Typer(
     help="Build the run's dataset (Speech Commands layout + data/manifest.jsonl) from one source.",
     no_args_is_help=True,
 )
-bench_app = typer.Typer(help="Benchmarks: measure and write JSON (not tests).", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks: measure and write JSON (not tests).")
 app.add_typer(data_app, name="data")
 app.add_typer(bench_app, name="bench")
 
@@ -415,6 +416,89 @@ def spot_cmd(
     if skipped:
         err.print(f"{len(skipped)} file(s) skipped")
         raise typer.Exit(1)
+
+
+@bench_app.callback(invoke_without_command=True)
+def bench_device(
+    ctx: typer.Context,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the results here.")] = None,
+    quick: Annotated[bool, typer.Option(help="The default model only, no host stages (CI).")] = False,
+    model: Annotated[
+        list[str] | None, typer.Option("--model", help="Also bench NAME=PATH.tflite (repeatable).")
+    ] = None,
+    run: Annotated[Path | None, typer.Option(help="Also write RUN/bench.json (for `host report`).")] = None,
+) -> None:
+    """On-device cost in the emulator: instructions per inference and per layer for the default model, the
+    DS-CNN family and any --model, with the DSP and the portable kernels side by side; front-end
+    instructions per hop; the nano33ble image's flash and RAM; the estimated load at 64 MHz; and the host
+    throughput of the training stages. Subcommands: frontend, loeo."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from nanokws.bench import device, host_stages
+    from nanokws.codegen.export import MODEL_NAME
+    from nanokws.hil.firmware import GENERATED
+    from nanokws.student.models import FAMILY
+
+    default = "default"
+    default_path = GENERATED / MODEL_NAME
+    if not default_path.is_file():
+        raise NanokwsError("no default model", path=default_path, hint="run `host export --model RUN` first")
+    models = {default: default_path.read_bytes()}
+    for spec in model or []:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not Path(path).is_file():
+            raise NanokwsError(f"--model {spec!r}: expected NAME=PATH to an existing .tflite file",
+                               hint="e.g. --model mlperf_ref=models/mlperf_kws_ref_model.tflite")  # fmt: skip
+        models[name] = Path(path).read_bytes()
+    cfg = RunConfig()
+    build_root = Path("build") / "bench"
+    if not quick:
+        for name in ("ds_cnn_s", "ds_cnn_m", "ds_cnn_l"):
+            assert name in FAMILY
+            err.print(f"{name}: int8 model with untrained weights (seed 42)")
+            models[name] = device.family_tflite(name, cfg, build_root / "models")
+    report = device.run_bench(models, default, build_root, progress=err.print)
+    if not quick:
+        err.print("host stages: synthesis, features, teacher, student epoch")
+        report = dataclasses.replace(report, host=host_stages.run(cfg))
+    result = report.to_dict(default)
+    _print_bench(result)
+    for target in [p for p in (json_path, run / "bench.json" if run else None) if p is not None]:
+        atomic.write_text(target, json.dumps(result, indent=2) + "\n")
+        out.print(f"wrote {target}")
+
+
+def _print_bench(result: dict) -> None:
+    table = Table(title="instructions per inference (emulator, -icount shift=0)")
+    for col in ("model", "MACs", "DSP instr", "MACs/instr", "portable instr", "MACs/instr", "speed-up"):
+        table.add_column(col, justify="right")
+    for name, m in result["models"].items():
+        dsp, ref = m["kernels"]["dsp"], m["kernels"]["portable"]
+        table.add_row(name, f"{m['macs']:,}", f"{dsp['instructions']:,}", f"{dsp['macs_per_instruction']:.3f}",
+                      f"{ref['instructions']:,}", f"{ref['macs_per_instruction']:.3f}",
+                      f"{ref['instructions'] / dsp['instructions']:.1f}x")  # fmt: skip
+    out.print(table, width=140)
+    for name, m in result["models"].items():
+        if name.startswith("ds_cnn"):
+            continue
+        layers = Table(title=f"{name}: per layer")
+        for col in ("op", "layer", "MACs", "DSP instr", "portable instr"):
+            layers.add_column(col, justify="right")
+        for d, r in zip(m["kernels"]["dsp"]["layers"], m["kernels"]["portable"]["layers"], strict=True):
+            layers.add_row(str(d["op"]), d["name"], f"{d['macs']:,}", f"{d['instructions']:,}",
+                           f"{r['instructions']:,}")  # fmt: skip
+        out.print(layers, width=140)
+    fe, img, load = result["frontend"], result["image"], result["load"]
+    out.print(f"front end: {fe['instructions_per_hop']:,.0f} instructions per hop; "
+              f"normalize + quantize: {fe['prepare_instructions_per_inference']:,} per inference")  # fmt: skip
+    out.print(
+        f"nano33ble image: flash {img['flash_bytes']:,} B {img['flash']}, RAM {img['ram_bytes']:,} B {img['ram']}"
+    )
+    for key in ("at_firmware_stride", "at_100_ms"):
+        every = load["firmware_every_ms"] if key == "at_firmware_stride" else 100
+        out.print(f"estimated load at 64 MHz, model every {every} ms (instructions as cycles): {load[key]}")
+    if result["host"]:
+        out.print(f"host throughput (clips/s): {result['host']}")
 
 
 @bench_app.command("frontend")
