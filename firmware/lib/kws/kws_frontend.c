@@ -46,36 +46,59 @@ float kws_logf(float x)
     return ef * 0.693145751953125f + (ef * 1.42860677e-06f + s * p);
 }
 
-/* In-place complex FFT of HALF points, decimation in time. */
-static void fft_half(float re[HALF], float im[HALF])
+#define HALF_BITS __builtin_ctz(HALF)
+
+/* i with its HALF_BITS low bits reversed: RBIT on Cortex-M, a loop elsewhere. */
+static inline uint32_t bit_reverse(uint32_t i)
 {
-    for (uint32_t i = 1, j = 0; i < HALF; i++) {
-        uint32_t bit = HALF >> 1;
-        for (; j & bit; bit >>= 1) {
-            j ^= bit;
-        }
-        j |= bit;
-        if (i < j) {
-            const float tr = re[i], ti = im[i];
-            re[i] = re[j];
-            im[i] = im[j];
-            re[j] = tr;
-            im[j] = ti;
-        }
+#if defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_7M__)
+    uint32_t r;
+    __asm__("rbit %0, %1" : "=r"(r) : "r"(i));
+    return r >> (32 - HALF_BITS);
+#else
+    uint32_t r = 0;
+    for (int b = 0; b < HALF_BITS; b++, i >>= 1) {
+        r = (r << 1) | (i & 1u);
     }
-    for (uint32_t size = 2; size <= HALF; size <<= 1) {
+    return r;
+#endif
+}
+
+/* In-place complex FFT of HALF points, decimation in time, on interleaved (re, im) pairs already in
+ * bit-reversed order. The first two stages are one radix-4 pass (their twiddles are 1 and -j: no
+ * multiplications); the rest run twiddle by twiddle, each twiddle loaded once per stage. */
+static void fft_half(float *restrict z)
+{
+    _Static_assert(HALF >= 4, "the FFT's first pass is radix 4");
+    for (float *p = z; p < z + 2 * HALF; p += 8) {
+        const float r0 = p[0] + p[2], i0 = p[1] + p[3];
+        const float r1 = p[0] - p[2], i1 = p[1] - p[3];
+        const float r2 = p[4] + p[6], i2 = p[5] + p[7];
+        const float r3 = p[4] - p[6], i3 = p[5] - p[7];
+        p[0] = r0 + r2;
+        p[1] = i0 + i2;
+        p[4] = r0 - r2;
+        p[5] = i0 - i2;
+        /* (r3 + j i3) * -j = i3 - j r3 */
+        p[2] = r1 + i3;
+        p[3] = i1 - r3;
+        p[6] = r1 - i3;
+        p[7] = i1 + r3;
+    }
+    for (uint32_t size = 8; size <= HALF; size <<= 1) {
         const uint32_t half = size >> 1;
         const uint32_t step = KWS_FE_FFT_SIZE / size; /* W_size^j = W_N^(j * N / size) */
-        for (uint32_t start = 0; start < HALF; start += size) {
-            for (uint32_t j = 0; j < half; j++) {
-                const float wr = kws_fe_cos[j * step], wi = -kws_fe_sin[j * step];
-                const uint32_t a = start + j, b = a + half;
-                const float br = re[b] * wr - im[b] * wi;
-                const float bi = re[b] * wi + im[b] * wr;
-                re[b] = re[a] - br;
-                im[b] = im[a] - bi;
-                re[a] = re[a] + br;
-                im[a] = im[a] + bi;
+        for (uint32_t j = 0; j < half; j++) {
+            const float wr = kws_fe_cos[j * step], wi = -kws_fe_sin[j * step];
+            for (float *a = z + 2 * j; a < z + 2 * HALF; a += 2 * size) {
+                float *b = a + 2 * half;
+                const float br = b[0] * wr - b[1] * wi;
+                const float bi = b[0] * wi + b[1] * wr;
+                const float ar = a[0], ai = a[1];
+                b[0] = ar - br;
+                b[1] = ai - bi;
+                a[0] = ar + br;
+                a[1] = ai + bi;
             }
         }
     }
@@ -84,25 +107,40 @@ static void fft_half(float re[HALF], float im[HALF])
 /* Power spectrum of the windowed frame: KWS_FE_BINS values. */
 static void power_spectrum(const int16_t window[KWS_FE_WINDOW_SAMPLES], float power[KWS_FE_BINS])
 {
-    static float re[HALF], im[HALF]; /* static: 2 KB off the stack */
+    static float z[2 * HALF]; /* (re, im) pairs; static: 2 KB off the stack */
 
-    for (uint32_t n = 0; n < HALF; n++) {
-        const uint32_t even = 2 * n, odd = 2 * n + 1;
-        /* kws_fe_window includes the 1/32768 scaling of int16 to [-1, 1). */
-        re[n] = even < KWS_FE_WINDOW_SAMPLES ? (float)window[even] * kws_fe_window[even] : 0.0f;
-        im[n] = odd < KWS_FE_WINDOW_SAMPLES ? (float)window[odd] * kws_fe_window[odd] : 0.0f;
+    /* Even samples to re, odd to im, windowed (kws_fe_window includes the 1/32768 scaling of int16 to
+     * [-1, 1)), zero-padded, written straight to their bit-reversed places. */
+    uint32_t n = 0;
+    for (; 2 * n + 1 < KWS_FE_WINDOW_SAMPLES; n++) {
+        float *p = z + 2 * bit_reverse(n);
+        p[0] = (float)window[2 * n] * kws_fe_window[2 * n];
+        p[1] = (float)window[2 * n + 1] * kws_fe_window[2 * n + 1];
     }
-    fft_half(re, im);
-    for (uint32_t k = 0; k <= HALF; k++) {
-        /* X[k] = E + W_N^k O, E and O the spectra of the even and odd samples,
-         * from Z[k] and conj(Z[HALF - k]) (indices modulo HALF). */
-        const uint32_t i = k % HALF, c = (HALF - k) % HALF;
-        const float er = 0.5f * (re[i] + re[c]), ei = 0.5f * (im[i] - im[c]);
-        const float or_ = 0.5f * (im[i] + im[c]), oi = -0.5f * (re[i] - re[c]);
+    for (; n < HALF; n++) {
+        float *p = z + 2 * bit_reverse(n);
+        p[0] = 2 * n < KWS_FE_WINDOW_SAMPLES ? (float)window[2 * n] * kws_fe_window[2 * n] : 0.0f;
+        p[1] = 0.0f;
+    }
+    fft_half(z);
+    /* X[k] = E + W_N^k O, E and O the spectra of the even and odd samples, from Z[k] and conj(Z[HALF - k])
+     * (indices modulo HALF). Bins k and HALF - k read the same two values: E and O of one are those of
+     * the other conjugated, so each pair is computed once (the same roundings: negation is exact). */
+    for (uint32_t k = 0; k <= HALF / 2; k++) {
+        const uint32_t c = HALF - k;
+        const float *zi = z + 2 * (k & (HALF - 1)), *zc = z + 2 * (c & (HALF - 1));
+        const float er = 0.5f * (zi[0] + zc[0]), ei = 0.5f * (zi[1] - zc[1]);
+        const float or_ = 0.5f * (zi[1] + zc[1]), oi = -0.5f * (zi[0] - zc[0]);
         const float wr = kws_fe_cos[k], wi = -kws_fe_sin[k];
         const float xr = er + (wr * or_ - wi * oi);
         const float xi = ei + (wr * oi + wi * or_);
         power[k] = xr * xr + xi * xi;
+        if (c != k) { /* bin HALF - k: E* and O*, i.e. ei and oi negated */
+            const float vr = kws_fe_cos[c], vi = -kws_fe_sin[c];
+            const float yr = er + (vr * or_ - vi * -oi);
+            const float yi = -ei + (vr * -oi + vi * or_);
+            power[c] = yr * yr + yi * yi;
+        }
     }
 }
 
@@ -134,8 +172,23 @@ int kws_frontend_push(kws_frontend_t *fe, const int16_t hop[KWS_FE_HOP_SAMPLES],
 {
     enum { KEEP = KWS_FE_WINDOW_SAMPLES - KWS_FE_HOP_SAMPLES };
 
-    memmove(fe->window, fe->window + KWS_FE_HOP_SAMPLES, KEEP * sizeof fe->window[0]);
-    memcpy(fe->window + KEEP, hop, KWS_FE_HOP_SAMPLES * sizeof hop[0]);
+    /* Slide the window by a hop, two samples a word where the sizes allow (newlib's memmove and memcpy
+     * copy byte by byte). */
+    if ((KEEP | KWS_FE_HOP_SAMPLES) % 2 == 0) {
+        for (uint32_t i = 0; i < KEEP; i += 2) {
+            uint32_t w;
+            memcpy(&w, fe->window + KWS_FE_HOP_SAMPLES + i, sizeof w);
+            memcpy(fe->window + i, &w, sizeof w);
+        }
+        for (uint32_t i = 0; i < KWS_FE_HOP_SAMPLES; i += 2) {
+            uint32_t w;
+            memcpy(&w, hop + i, sizeof w);
+            memcpy(fe->window + KEEP + i, &w, sizeof w);
+        }
+    } else {
+        memmove(fe->window, fe->window + KWS_FE_HOP_SAMPLES, KEEP * sizeof fe->window[0]);
+        memcpy(fe->window + KEEP, hop, KWS_FE_HOP_SAMPLES * sizeof hop[0]);
+    }
     fe->filled += KWS_FE_HOP_SAMPLES;
     if (fe->filled < KWS_FE_WINDOW_SAMPLES) {
         return 0;

@@ -300,9 +300,12 @@ def family_tflite(name: str, cfg: Any, cache: Path, seed: int = 42) -> bytes:
     keras.utils.set_random_seed(seed)
     frames, coeffs = cfg.frontend.n_frames, cfg.frontend.n_mfcc
     logits = build(name, frames, coeffs, len(cfg.labels))
+    rng = np.random.default_rng(seed)
+    # Untrained logits are nearly constant, which a softmax cannot be quantized for: widen the classifier.
+    layer = logits.get_layer("logits")
+    layer.set_weights([rng.standard_normal(w.shape).astype(np.float32) * 4 for w in layer.get_weights()])
     keras.utils.clear_session()
     deploy = with_softmax(logits, batch_size=1, weights=logits.get_weights())
-    rng = np.random.default_rng(seed)
     samples = [rng.standard_normal((frames, coeffs, 1)).astype(np.float32) * 10 for _ in range(32)]
     data = full_int8(deploy, samples)
     atomic.write_bytes(path, data)
