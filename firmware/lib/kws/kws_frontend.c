@@ -20,7 +20,8 @@ void kws_frontend_reset(kws_frontend_t *fe)
     memset(fe, 0, sizeof *fe);
 }
 
-float kws_logf(float x)
+/* kws_logf's body, inlined into the mel loop (40 calls a hop). */
+static inline float log_inline(float x)
 {
     /* x = m * 2^e with m in [sqrt(1/2), sqrt(2)); ln(m) = 2 atanh(s) with
      * s = (m - 1) / (m + 1), |s| < 0.172, summed to s^9 (next term < 2e-9).
@@ -44,6 +45,11 @@ float kws_logf(float x)
     p = p * z + 2.0f;
     const float ef = (float)e;
     return ef * 0.693145751953125f + (ef * 1.42860677e-06f + s * p);
+}
+
+float kws_logf(float x)
+{
+    return log_inline(x);
 }
 
 #define HALF_BITS __builtin_ctz(HALF)
@@ -156,7 +162,7 @@ static void mfcc_of_window(const int16_t window[KWS_FE_WINDOW_SAMPLES], float mf
         for (uint32_t b = 0; b < kws_fe_mel_bins[m]; b++) {
             energy = energy + *w++ * power[kws_fe_mel_first_bin[m] + b];
         }
-        log_mel[m] = kws_logf(energy > KWS_FE_LOG_FLOOR ? energy : KWS_FE_LOG_FLOOR);
+        log_mel[m] = log_inline(energy > KWS_FE_LOG_FLOOR ? energy : KWS_FE_LOG_FLOOR);
     }
     const float *d = kws_fe_dct;
     for (uint32_t k = 0; k < KWS_FE_MFCC; k++) {
