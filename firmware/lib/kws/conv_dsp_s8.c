@@ -90,6 +90,48 @@ static void fill_row(const kws_dsp_conv_params *p, const kws_dims *in_dims, cons
     }
 }
 
+/* The same from a zero-point-padded copy of the input (params->padded, kws_dsp_conv_s8): no bounds to
+ * test, every run contiguous. pin: the copy; (y, x): the output pixel. */
+static void fill_row_padded(const kws_dsp_conv_params *p, const int8_t *pin, int32_t in_c,
+                            const kws_dims *f_dims, int32_t y, int32_t x, int32_t slot, int16_t *scratch)
+{
+    const int32_t f_w = f_dims->w, length = f_w * in_c, row_bytes = p->padded.w * in_c;
+    const int words = (length & 3) == 0 && p->dilation.w == 1;
+    uint32_t *out = (uint32_t *)(void *)scratch + slot * 2;
+    const int8_t *base = pin + (y * p->stride.h * p->padded.w + x * p->stride.w) * in_c;
+    int32_t k = 0;
+
+    for (int32_t ky = 0; ky < f_dims->h; ky++, k += length) {
+        const int8_t *src = base + ky * p->dilation.h * row_bytes;
+        if (words && (k & 3) == 0) {
+            for (int32_t i = 0; i < length; i += 4) {
+                unpack4(src + i, out + ((k + i) >> 2) * GROUP_WORDS);
+            }
+        } else {
+            for (int32_t kx = 0; kx < f_w; kx++) {
+                for (int32_t i = 0; i < in_c; i++) {
+                    scratch[row_position(k + kx * in_c + i, slot)] = src[kx * p->dilation.w * in_c + i];
+                }
+            }
+        }
+    }
+    for (; k < p->depth; k++) {
+        scratch[row_position(k, slot)] = 0; /* padding of the row: weights are 0 there too */
+    }
+}
+
+/* Copy batch b of the input into the padded copy at pin: the zero point all around. */
+static void pad_input(const kws_dsp_conv_params *p, const kws_dims *in_dims, const int8_t *input, int32_t b,
+                      int8_t *pin)
+{
+    const int32_t in_c = in_dims->c, row_bytes = in_dims->w * in_c;
+    memset(pin, (int8_t)p->zero_point, (size_t)(p->padded.h * p->padded.w * in_c));
+    for (int32_t y = 0; y < in_dims->h; y++) {
+        memcpy(pin + ((y + p->padding.h) * p->padded.w + p->padding.w) * in_c,
+               input + (b * in_dims->h + y) * row_bytes, (size_t)row_bytes);
+    }
+}
+
 /* A 1x1 stride-1 convolution's row is the pixel itself. */
 static void fill_pointwise(const int8_t *src, int32_t in_c, int32_t slot, int16_t *scratch)
 {
@@ -231,15 +273,25 @@ void kws_dsp_conv_s8(const kws_dsp_conv_params *params, const kws_dims *input_di
     int16_t *rows16 = scratch + params->rows_align / 2 - SLOTS * params->depth;
     const uint32_t *rows = (const uint32_t *)(const void *)rows16;
 
+    /* The padded copy of the input, if the export asked for one, follows the rows' boundary. */
+    int8_t *pin = (int8_t *)(void *)(scratch + params->rows_align / 2);
+    int32_t padded_batch = -1;
+
     for (int32_t p = 0; p < pixels; p += SLOTS) {
         int8_t *out[SLOTS];
         for (int32_t s = 0; s < SLOTS; s++) {
             const int32_t q = p + s < pixels ? p + s : pixels - 1; /* past the end: the last pixel again */
+            const int32_t b = q / (out_h * out_w), yx = q % (out_h * out_w);
             out[s] = output + q * channels;
             if (pointwise) {
                 fill_pointwise(input + q * in_c, in_c, s, rows16);
+            } else if (params->padded.h > 0) {
+                if (b != padded_batch) {
+                    pad_input(params, input_dims, input, b, pin);
+                    padded_batch = b;
+                }
+                fill_row_padded(params, pin, in_c, filter_dims, yx / out_w, yx % out_w, s, rows16);
             } else {
-                const int32_t b = q / (out_h * out_w), yx = q % (out_h * out_w);
                 fill_row(params, input_dims, input, filter_dims, b, yx / out_w, yx % out_w, s, rows16);
             }
         }

@@ -124,6 +124,17 @@ def _conv(step: Step, in_dims: tuple[int, ...], f_dims: tuple[int, ...], out_dim
     def pad(values: np.ndarray, fill: int) -> np.ndarray:
         return np.concatenate([values, np.full(padded - channels, fill, np.int64)])
 
+    # Convolutions other than pointwise read a copy of the input padded with the zero point (no bounds
+    # tests in the row fill): (h, w) of the copy, (0, 0) for none.
+    pointwise = tuple(f_dims[1:3]) == (1, 1) and stride == (1, 1) and padding == (0, 0)
+    pad_copy = (0, 0)
+    if not pointwise:
+        pad_copy = tuple(
+            max((int(out_dims[a]) - 1) * stride[i] + (int(f_dims[a]) - 1) * dilation[i] + 1,
+                padding[i] + int(in_dims[a]))
+            for i, a in enumerate((1, 2))
+        )  # fmt: skip
+    padded_bytes = pad_copy[0] * pad_copy[1] * int(in_dims[3])
     params = {
         "zero_point": -int(step.params["input_offset"]),
         "stride": stride,
@@ -132,13 +143,14 @@ def _conv(step: Step, in_dims: tuple[int, ...], f_dims: tuple[int, ...], out_dim
         "depth": depth,
         "channels": channels,
         "rows_align": rows_bytes,  # raised to the model's largest by `align_rows`
+        "padded": pad_copy,
         "activation": tuple(step.params["activation"]),
     }
     return DspLayer(
         "conv", params, _dims(in_dims), _dims(f_dims), _dims(out_dims),
         weights=weights.astype(np.int16),
         channels=np.stack([pad(bias, 0), pad(mult, 1 << 30), pad(offset, 0), pad(right, 1)], axis=1),
-        scratch_elements=rows_bytes // 2,
+        scratch_elements=rows_bytes // 2 + (padded_bytes + 1) // 2,
     )  # fmt: skip
 
 
@@ -193,8 +205,9 @@ def align_rows(layers: Mapping[int, DspLayer]) -> tuple[dict[int, DspLayer], int
     for index, d in layers.items():
         if d.kind == "conv":
             params = {**d.params, "rows_align": align}
+            padded_bytes = params["padded"][0] * params["padded"][1] * d.input_dims[3]
             d = DspLayer(d.kind, params, d.input_dims, d.filter_dims, d.output_dims, weights=d.weights,
-                         channels=d.channels, scratch_elements=align // 2)  # fmt: skip
+                         channels=d.channels, scratch_elements=align // 2 + (padded_bytes + 1) // 2)  # fmt: skip
         out[index] = d
     return out, align
 
