@@ -81,6 +81,12 @@ void kws_dsp_depthwise_conv_s8(const kws_dsp_dw_params *params, const kws_dims *
                                const int32_t *channel_data, const kws_dims *output_dims, int8_t *output,
                                int16_t *scratch);
 
+/* AVERAGE_POOL_2D (avg_pool_dsp_s8.c): input channels a multiple of 4, at most this many values a window. */
+#define KWS_DSP_POOL_MAX_WINDOW 255
+
+void kws_dsp_avg_pool_s8(const kws_pool_params *params, const kws_dims *input_dims, const int8_t *input,
+                         const kws_dims *output_dims, int8_t *output);
+
 #endif /* KWS_KERNELS_DSP */
 
 #endif

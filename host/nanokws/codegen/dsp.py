@@ -212,6 +212,16 @@ def align_rows(layers: Mapping[int, DspLayer]) -> tuple[dict[int, DspLayer], int
     return out, align
 
 
+def dsp_pool(step: Step) -> bool:
+    """Whether the DSP average pool (avg_pool_dsp_s8.c) runs `step`: whole words of channels, and windows
+    small enough for its int16 lanes."""
+    if step.kind != "avg_pool":
+        return False
+    channels = int(step.params["input_dims"][3])
+    fh, fw = (int(v) for v in step.params["filter"])
+    return channels % 4 == 0 and fh * fw <= header_constant("KWS_DSP_POOL_MAX_WINDOW")
+
+
 def dsp_layer(step: Step) -> DspLayer | None:
     """`step` in the DSP kernels' layout, or None where it keeps the portable kernel."""
     p = step.params

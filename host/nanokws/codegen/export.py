@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from nanokws import atomic
-from nanokws.codegen.dsp import DspLayer, align_rows, dsp_layer
+from nanokws.codegen.dsp import DspLayer, align_rows, dsp_layer, dsp_pool
 from nanokws.codegen.frontend_export import APP_FILES, FRONTEND_FILES, render_app, render_frontend
 from nanokws.codegen.graph import Graph, read_graph
 from nanokws.codegen.lowering import Step, lower
@@ -100,6 +100,7 @@ def render_model(compiled: CompiledModel, model: bytes, origin: str) -> dict[str
         "dsp": dsp,
         "dsp_scratch": max((d.scratch_elements for d in dsp.values()), default=0),
         "dsp_align": align_rows(dsp)[1],
+        "dsp_pools": {s.index for s in compiled.steps if dsp_pool(s)},
         "data": np.frombuffer(model, dtype=np.uint8),
         "size": len(model),
     }

@@ -36,6 +36,7 @@ KERNEL_SOURCES = (
     "softmax_s8.c",
     "conv_dsp_s8.c",
     "depthwise_conv_dsp_s8.c",
+    "avg_pool_dsp_s8.c",
 )
 # The Cortex-M4 kernels (kws_dsp.h) on the host: the same C with its instructions' C models.
 DSP_DEFINE = "KWS_KERNELS_DSP=1"
