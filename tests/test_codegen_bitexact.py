@@ -38,6 +38,7 @@ from nanokws.tflite.metadata import model_info, quantize_input
 ROOT = Path(__file__).resolve().parents[1]
 ARM_GCC = "arm-none-eabi-gcc"
 ARM_FLAGS = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")
+DSP_ASM = KERNEL_DIR / "conv_dsp_m4.S"
 STRICT = ("-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-Wpedantic", "-Wconversion", "-Wshadow")
 
 N_INPUTS = 1000
@@ -45,7 +46,6 @@ N_INPUTS = 1000
 # them on fewer inputs, the slow tier (still run by `make test`) on all 1,000.
 FAST_INPUTS = {"ds_cnn_l": 100, "ds_cnn_m": 200}
 TRACED_INPUTS = 25
-KERNELS = ("conv", "depthwise_conv", "fully_connected", "avg_pool", "max_pool", "mean", "add", "softmax")
 SANITIZED_INPUTS = 10
 
 
@@ -144,14 +144,17 @@ def test_arena_is_the_largest_pair_of_live_activations(exported: Exported) -> No
 
 
 def test_cortex_m4_build_has_one_static_arena_and_no_other_data(exported: Exported, tmp_path: Path) -> None:
-    """Cross-compiled with warnings as errors: the model's only RAM is the arena (.bss), weights and
-    parameters are read-only, and nothing but the kernels (and libc's memset) is called."""
+    """Cross-compiled with warnings as errors: the model's only RAM is the arena and the DSP kernels'
+    scratch (.bss), weights and parameters are read-only, and nothing but the kernels (and libc's memset
+    and memcpy) is called."""
     objects = []
-    for source in [exported.out_dir / "kws_model.c", exported.out_dir / "model_data.c", *kernel_sources()]:
+    sources = [exported.out_dir / "kws_model.c", exported.out_dir / "model_data.c", *kernel_sources(), DSP_ASM]
+    for source in sources:
         obj = tmp_path / f"{source.stem}.o"
         includes = (f"-I{KERNEL_DIR}", f"-I{exported.out_dir}")
+        flags = ARM_FLAGS if source.suffix == ".S" else (*ARM_FLAGS, *STRICT)
         r = subprocess.run(
-            [ARM_GCC, *ARM_FLAGS, *STRICT, *includes, "-c", str(source), "-o", str(obj)],
+            [ARM_GCC, *flags, *includes, "-c", str(source), "-o", str(obj)],
             capture_output=True,
             text=True,
             timeout=300,
@@ -160,14 +163,25 @@ def test_cortex_m4_build_has_one_static_arena_and_no_other_data(exported: Export
         objects.append(obj)
     sizes = subprocess.run(["arm-none-eabi-size", *map(str, objects)], capture_output=True, text=True, check=True)
     rows = {Path(line.split()[-1]).stem: [int(v) for v in line.split()[:3]] for line in sizes.stdout.splitlines()[1:]}
-    text, data, bss = rows["kws_model"]
-    assert (data, bss) == (0, exported.result.arena_bytes)
+    text, data, _ = rows["kws_model"]
+    assert data == 0
+    symbols = subprocess.run(["arm-none-eabi-nm", "-S", str(tmp_path / "kws_model.o")], capture_output=True, text=True)
+    ram = {
+        p[3]: int(p[1], 16)
+        for p in (line.split() for line in symbols.stdout.splitlines())
+        if len(p) == 4 and p[2] in "bBdD"
+    }
+    expected = {"arena": exported.result.arena_bytes}
+    if exported.result.dsp_scratch_bytes:
+        expected["scratch"] = exported.result.dsp_scratch_bytes
+    assert ram == expected
     assert text >= exported.result.weight_bytes + exported.result.parameter_bytes
     assert rows["model_data"][0] >= exported.result.model_bytes
     assert all(r[1] == r[2] == 0 for name, r in rows.items() if name not in ("kws_model", "model_data"))
-    undefined = subprocess.run(["arm-none-eabi-nm", "-u", *map(str, objects)], capture_output=True, text=True)
-    called = {line.split()[-1] for line in undefined.stdout.splitlines() if line.strip().startswith("U ")}
-    assert called <= {f"kws_{k}_s8" for k in KERNELS} | {"memset"}
+    nm = subprocess.run(["arm-none-eabi-nm", *map(str, objects)], capture_output=True, text=True).stdout.splitlines()
+    undefined = {line.split()[-1] for line in nm if line.strip().startswith("U ")}
+    defined = {line.split()[-1] for line in nm if len(line.split()) == 3 and line.split()[1] in "TtDdBbRr"}
+    assert undefined - defined <= {"memset", "memcpy"}
 
 
 def test_sanitizers_really_catch_errors(tmp_path: Path) -> None:
@@ -181,3 +195,12 @@ def test_sanitizers_really_catch_errors(tmp_path: Path) -> None:
         exe = compile_c([source], tmp_path / name, sanitize=True)
         with pytest.raises(HostBuildError):
             run_executable(exe, np.zeros((1, 1), dtype=np.int8), 1)
+
+
+def test_dsp_kernels_equal_tflm_on_random_inputs(exported: Exported, tmp_path: Path) -> None:
+    """The Cortex-M4 kernels' C (kws_dsp.h models SMLAD, SXTB16, SMMLAR, SSAT) on the host: what the
+    emulator tests check on the real instructions, here on every model of the family."""
+    assert compile_model(exported.model).dsp_layers, "no layer took the DSP kernels"
+    dsp = build_model_library(exported.out_dir, tmp_path, dsp=True)
+    x = random_inputs(FAST_INPUTS.get(exported.name, N_INPUTS), exported.result.input_shape, seed=5)
+    np.testing.assert_array_equal(dsp.run(x), TflmInterpreter(exported.model).run(x))

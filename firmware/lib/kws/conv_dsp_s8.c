@@ -141,6 +141,21 @@ static void fill_pointwise(const int8_t *src, int32_t in_c, int32_t slot, int16_
     }
 }
 
+#if KWS_DSP_NATIVE
+/* conv_dsp_m4.S: every channel pair of one block of three consecutive pixels (outputs stride bytes apart). */
+typedef struct {
+    const uint32_t *rows;
+    const uint32_t *weights;
+    const int32_t *channels;
+    int8_t *out;
+    int32_t stride;
+    int32_t pairs;
+} kws_dsp_gemm_args;
+
+void kws_dsp_gemm_2x3_a1024(const kws_dsp_gemm_args *args);
+void kws_dsp_gemm_2x3_a2048(const kws_dsp_gemm_args *args);
+#endif
+
 /* Six dot products: a[c][p] += w_c . x_p for the two channels of `w` and the three pixels of `x`, over
  * depth / 4 groups (a multiple of 2). Returns w advanced past the pair's weights. */
 #if KWS_DSP_NATIVE
@@ -295,6 +310,18 @@ void kws_dsp_conv_s8(const kws_dsp_conv_params *params, const kws_dims *input_di
                 fill_row(params, input_dims, input, filter_dims, b, yx / out_w, yx % out_w, s, rows16);
             }
         }
+#if KWS_DSP_NATIVE
+        /* Whole blocks of even channels without a clamp: the assembly version (conv_dsp_m4.S). */
+        if (!clamp && (channels & 1) == 0 && p + SLOTS <= pixels) {
+            const kws_dsp_gemm_args args = {rows, w, channel_data, out[0], channels, channels / 2};
+            if (params->rows_align == 1024) {
+                kws_dsp_gemm_2x3_a1024(&args);
+            } else {
+                kws_dsp_gemm_2x3_a2048(&args);
+            }
+            continue;
+        }
+#endif
         /* Four inlined copies, each with its alignment and clamp constant. */
         if (params->rows_align == 1024 && !clamp) {
             multiply(rows, w, channel_data, groups, 1024, channels, out, lo, hi, 0);

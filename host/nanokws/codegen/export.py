@@ -44,6 +44,11 @@ class CompiledModel:
         return align_rows({s.index: d for s in self.steps if (d := dsp_layer(s)) is not None})[0]
 
     @property
+    def dsp_scratch_bytes(self) -> int:
+        """The DSP kernels' scratch in Cortex-M4 builds (RAM beside the arena); 0 without DSP layers."""
+        return 2 * max((d.scratch_elements for d in self.dsp_layers.values()), default=0)
+
+    @property
     def parameter_bytes(self) -> int:
         """Per-channel multipliers and shifts, as const arrays in flash."""
         return sum(a.nbytes for s in self.steps for a in s.arrays if a.role in ("multiplier", "shift"))
@@ -53,6 +58,7 @@ class CompiledModel:
 class ExportResult:
     files: tuple[Path, ...]
     arena_bytes: int
+    dsp_scratch_bytes: int  # Cortex-M4 builds: the DSP kernels' scratch, beside the arena
     weight_bytes: int
     parameter_bytes: int
     model_bytes: int  # the .tflite file
@@ -98,7 +104,7 @@ def render_model(compiled: CompiledModel, model: bytes, origin: str) -> dict[str
         "arena_bytes": compiled.plan.arena_bytes,
         "weight_bytes": compiled.weight_bytes,
         "dsp": dsp,
-        "dsp_scratch": max((d.scratch_elements for d in dsp.values()), default=0),
+        "dsp_scratch": compiled.dsp_scratch_bytes // 2,
         "dsp_align": align_rows(dsp)[1],
         "dsp_pools": {s.index for s in compiled.steps if dsp_pool(s)},
         "data": np.frombuffer(model, dtype=np.uint8),
@@ -143,6 +149,7 @@ def export_model(tflite_bytes: bytes, out_dir: Path, origin: str) -> ExportResul
     return ExportResult(
         files=tuple(files),
         arena_bytes=compiled.plan.arena_bytes,
+        dsp_scratch_bytes=compiled.dsp_scratch_bytes,
         weight_bytes=compiled.weight_bytes,
         parameter_bytes=compiled.parameter_bytes,
         model_bytes=len(tflite_bytes),
