@@ -67,8 +67,12 @@ hil: firmware
 flash: firmware
 	@bash tools/flash.sh
 
-bench: venv
+# The on-device benchmark (emulator) with the MLPerf Tiny reference model when it is there, and the host
+# front end's throughput. MLPERF_MODEL=path/to/mlperf_kws_ref_model.tflite to bench another copy.
+MLPERF_MODEL ?= ../shared/models/mlperf_kws_ref_model.tflite
+bench: firmware
 	@mkdir -p build/bench
+	$(BIN)/host bench --json build/bench/bench.json $(if $(wildcard $(MLPERF_MODEL)),--model mlperf_ref=$(MLPERF_MODEL))
 	$(BIN)/host bench frontend --json build/bench/frontend.json
 
 # Leave-one-engine-out on the demo run (three engines x with/without distillation: about 32 minutes on 2 cores).

@@ -471,23 +471,23 @@ def bench_device(
 def _print_bench(result: dict) -> None:
     table = Table(title="instructions per inference (emulator, -icount shift=0)")
     for col in ("model", "MACs", "DSP instr", "MACs/instr", "portable instr", "MACs/instr", "speed-up"):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
     for name, m in result["models"].items():
         dsp, ref = m["kernels"]["dsp"], m["kernels"]["portable"]
         table.add_row(name, f"{m['macs']:,}", f"{dsp['instructions']:,}", f"{dsp['macs_per_instruction']:.3f}",
                       f"{ref['instructions']:,}", f"{ref['macs_per_instruction']:.3f}",
                       f"{ref['instructions'] / dsp['instructions']:.1f}x")  # fmt: skip
-    out.print(table, width=140)
+    out.print(table, width=160)
     for name, m in result["models"].items():
         if name.startswith("ds_cnn"):
             continue
         layers = Table(title=f"{name}: per layer")
         for col in ("op", "layer", "MACs", "DSP instr", "portable instr"):
-            layers.add_column(col, justify="right")
+            layers.add_column(col, justify="right", no_wrap=True, min_width=len(col))
         for d, r in zip(m["kernels"]["dsp"]["layers"], m["kernels"]["portable"]["layers"], strict=True):
             layers.add_row(str(d["op"]), d["name"], f"{d['macs']:,}", f"{d['instructions']:,}",
                            f"{r['instructions']:,}")  # fmt: skip
-        out.print(layers, width=140)
+        out.print(layers, width=160)
     fe, img, load = result["frontend"], result["image"], result["load"]
     out.print(f"front end: {fe['instructions_per_hop']:,.0f} instructions per hop; "
               f"normalize + quantize: {fe['prepare_instructions_per_inference']:,} per inference")  # fmt: skip
