@@ -471,7 +471,7 @@ def bench_device(
 def _print_bench(result: dict) -> None:
     table = Table(title="instructions per inference (emulator, -icount shift=0)")
     for col in ("model", "MACs", "DSP instr", "MACs/instr", "portable instr", "MACs/instr", "speed-up"):
-        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+        table.add_column(col, justify="right", no_wrap=True, min_width=max(len(col), 11))
     for name, m in result["models"].items():
         dsp, ref = m["kernels"]["dsp"], m["kernels"]["portable"]
         table.add_row(name, f"{m['macs']:,}", f"{dsp['instructions']:,}", f"{dsp['macs_per_instruction']:.3f}",
@@ -483,7 +483,7 @@ def _print_bench(result: dict) -> None:
             continue
         layers = Table(title=f"{name}: per layer")
         for col in ("op", "layer", "MACs", "DSP instr", "portable instr"):
-            layers.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+            layers.add_column(col, justify="right", no_wrap=True, min_width=max(len(col), 11))
         for d, r in zip(m["kernels"]["dsp"]["layers"], m["kernels"]["portable"]["layers"], strict=True):
             layers.add_row(str(d["op"]), d["name"], f"{d['macs']:,}", f"{d['instructions']:,}",
                            f"{r['instructions']:,}")  # fmt: skip
