@@ -95,28 +95,34 @@ static void fill_row(const kws_dsp_conv_params *p, const kws_dims *in_dims, cons
 static void fill_row_padded(const kws_dsp_conv_params *p, const int8_t *pin, int32_t in_c,
                             const kws_dims *f_dims, int32_t y, int32_t x, int32_t slot, int16_t *scratch)
 {
-    const int32_t f_w = f_dims->w, length = f_w * in_c, row_bytes = p->padded.w * in_c;
-    const int words = (length & 3) == 0 && p->dilation.w == 1;
-    uint32_t *out = (uint32_t *)(void *)scratch + slot * 2;
-    const int8_t *base = pin + (y * p->stride.h * p->padded.w + x * p->stride.w) * in_c;
-    int32_t k = 0;
-
-    for (int32_t ky = 0; ky < f_dims->h; ky++, k += length) {
-        const int8_t *src = base + ky * p->dilation.h * row_bytes;
-        if (words && (k & 3) == 0) {
-            for (int32_t i = 0; i < length; i += 4) {
-                unpack4(src + i, out + ((k + i) >> 2) * GROUP_WORDS);
+    /* Everything read from the structs, first: the stores below could alias them. */
+    const int32_t f_h = f_dims->h, f_w = f_dims->w, length = f_w * in_c, depth = p->depth;
+    const int32_t row_step = p->dilation.h * p->padded.w * in_c, dilation_w = p->dilation.w;
+    const int8_t *src = pin + (y * p->stride.h * p->padded.w + x * p->stride.w) * in_c;
+    if ((length & 3) == 0 && dilation_w == 1) {
+        /* Whole groups: each filter row is length / 4 words of the row, every group aligned. */
+        uint32_t *dst = (uint32_t *)(void *)scratch + slot * 2;
+        for (int32_t ky = 0; ky < f_h; ky++, src += row_step) {
+            for (int32_t i = 0; i < length; i += 4, dst += GROUP_WORDS) {
+                unpack4(src + i, dst);
             }
-        } else {
-            for (int32_t kx = 0; kx < f_w; kx++) {
-                for (int32_t i = 0; i < in_c; i++) {
-                    scratch[row_position(k + kx * in_c + i, slot)] = src[kx * p->dilation.w * in_c + i];
-                }
+        }
+        for (int32_t k = f_h * length; k < depth; k += 4, dst += GROUP_WORDS) {
+            dst[0] = 0; /* padding of the row: weights are 0 there too */
+            dst[1] = 0;
+        }
+        return;
+    }
+    int32_t k = 0;
+    for (int32_t ky = 0; ky < f_h; ky++, src += row_step) {
+        for (int32_t kx = 0; kx < f_w; kx++) {
+            for (int32_t i = 0; i < in_c; i++, k++) {
+                scratch[row_position(k, slot)] = src[kx * dilation_w * in_c + i];
             }
         }
     }
-    for (; k < p->depth; k++) {
-        scratch[row_position(k, slot)] = 0; /* padding of the row: weights are 0 there too */
+    for (; k < depth; k++) {
+        scratch[row_position(k, slot)] = 0;
     }
 }
 
