@@ -501,6 +501,23 @@ def _print_bench(result: dict) -> None:
         out.print(f"host throughput (clips/s): {result['host']}")
 
 
+@bench_app.command("stack")
+def bench_stack() -> None:
+    """The nano33ble firmware's worst-case stack depth (gcc's frame sizes and call graph, the image's
+    vector table), against the stack the linker script reserves."""
+    from nanokws.hil.firmware import ROOT, build_image
+    from nanokws.hil.stack import EXCEPTION_FRAME_BYTES, reserved_stack, worst_case
+
+    elf = build_image("nano33ble_stack", Path("build") / "stack")
+    report = worst_case(elf, sorted(elf.parent.rglob("*.ci")),
+                        reserved_stack(ROOT / "firmware" / "boards" / "cortex_m4f" / "sections.ld"))  # fmt: skip
+    out.print("deepest path from reset: " + " -> ".join(f"{n} ({b} B)" for n, b in report.main_path))
+    for name, depth in report.handlers:
+        out.print(f"handler {name}: {depth} B, plus a {EXCEPTION_FRAME_BYTES} B exception frame")
+    out.print(f"worst case {report.worst_bytes} B of {report.reserved_bytes} B reserved "
+              f"(margin {report.margin_bytes} B)")  # fmt: skip
+
+
 @bench_app.command("frontend")
 def bench_frontend(
     clips: Annotated[int, typer.Option(min=1, help="Random clips to run.")] = 1000,
