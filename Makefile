@@ -10,7 +10,7 @@ export PLATFORMIO_DISABLE_UPGRADE_CHECK := true
 PIO_STAMP := firmware/platformio/packages/toolchain-gccarmnoneeabi-system/package.json
 ARM_BIN := firmware/platformio/packages/toolchain-gccarmnoneeabi-system/bin
 
-.PHONY: setup apt venv pio demo test test-fast lint firmware hil flash bench bench-loeo clean
+.PHONY: setup apt venv pio demo test test-fast lint firmware hil flash bench bench-loeo fuzz clean
 
 setup: apt venv pio
 
@@ -78,6 +78,12 @@ bench: firmware
 # Leave-one-engine-out on the demo run (three engines x with/without distillation: about 32 minutes on 2 cores).
 bench-loeo: venv
 	$(BIN)/host bench loeo --run $(RUN)
+
+# libFuzzer on the firmware's C (front end, detector, kernels) with ASan and UBSan, FUZZ_SECONDS a harness
+# (CI runs 20 s each in tests/test_fuzz.py); new inputs that add coverage are merged into tests/fuzz/corpus/.
+FUZZ_SECONDS ?= 600
+fuzz: setup
+	$(BIN)/python tests/fuzz/fuzzers.py --seconds $(FUZZ_SECONDS) --grow
 
 clean:
 	rm -rf .pio build runs/demo

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages nanokws needs (toolchain, emulator, TTS engines, headless Chromium for the
-# report's browser test), only those missing.
+# report's browser test, clang and its libFuzzer for the fuzz tests), only those missing.
 # Idempotent; `make setup` runs it. Without root (and without passwordless sudo) it lists what is missing
 # and how to install it, and fails.
 set -euo pipefail
@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
     gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
     espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
-    sox clang-format gcc libc6-dev
+    sox clang-format gcc libc6-dev clang libclang-rt-14-dev
     chromium chromium-driver
 )
 
