@@ -136,3 +136,22 @@ def test_emu_without_an_audio_file_fails_with_a_message(build: Build) -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=QEMU_TIMEOUT_S, stdin=subprocess.DEVNULL)
     assert result.returncode == 2
     assert "cannot open the audio file" in result.stdout
+
+
+def test_nano33ble_starts_the_watchdog_and_feeds_it_every_hop(build: Build) -> None:
+    """The watchdog (nRF52840 WDT at 0x40010000) is configured and started, and the main loop reloads it
+    on every pass: a loop that hangs resets the board within BOARD_WATCHDOG_MS."""
+    elf = build.artifact("nano33ble", ".elf")
+    text = subprocess.run([toolchain("objdump"), "-d", "--no-show-raw-insn", str(elf)], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    functions = dict(re.findall(r"^[0-9a-f]+ <(\w+)>:\n(.*?)(?=\n\n)", text, re.MULTILINE | re.DOTALL))
+    start, feed = functions["board_watchdog_start"], functions["board_watchdog_feed"]
+    assert ".word\t0x40010000" in start and ".word\t0x40010000" in feed  # the WDT's base
+    for offset in ("#1292", "#1284", "#1288"):  # CONFIG (0x50c), CRV (0x504), RREN (0x508)
+        assert offset in start
+    assert "#65536" in start  # CRV: 2 s of the 32.768 kHz clock
+    assert "#1536" in feed and ".word\t0x6e524635" in feed  # RR[0] (0x600) gets the reload value
+    main = functions["main"]
+    assert "<board_watchdog_start>" in main
+    # Fed inside the audio loop: a call between the loop's read and its branch back.
+    assert main.count("<board_watchdog_feed>") >= 1

@@ -33,6 +33,14 @@ uint32_t board_audio_overruns(void);
  * -1 turns the indicator off. Boards without an indicator ignore it. */
 void board_indicate(int label);
 
+/* The watchdog: once started it resets the board unless fed at least every
+ * BOARD_WATCHDOG_MS, so that a loop that hangs restarts instead of staying
+ * deaf. It cannot be stopped. The application feeds it once a hop (20 ms).
+ * Boards without one (the emulator, the host build) do nothing. */
+#define BOARD_WATCHDOG_MS 2000u
+void board_watchdog_start(void);
+void board_watchdog_feed(void);
+
 /* Run-time options of the board's command line (the emulator's semihosting
  * arguments, the host build's environment); a real board has none. */
 #define BOARD_OPTION_SCORES 1u /* print every model result, not only detections */

@@ -87,7 +87,9 @@ int main(void)
     print(" ms\n");
 
     board_audio_start();
+    board_watchdog_start();
     while (board_audio_read(hop, KWS_FE_HOP_SAMPLES) == KWS_FE_HOP_SAMPLES) {
+        board_watchdog_feed();
         hops++;
         const uint32_t lost = board_audio_overruns();
         if (lost != overruns) {

@@ -152,6 +152,15 @@ uint32_t board_audio_overruns(void)
     return 0; /* the emulator waits for the application: audio is never late */
 }
 
+void board_watchdog_start(void)
+{
+    /* none: the emulator's run ends with its audio, the host build with its input */
+}
+
+void board_watchdog_feed(void)
+{
+}
+
 void board_indicate(int label)
 {
     (void)label; /* no LED worth driving in the emulator: the console line is the output */

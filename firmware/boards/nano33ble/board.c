@@ -71,6 +71,21 @@ void board_init(void)
     console_init();
 }
 
+void board_watchdog_start(void)
+{
+    /* The watchdog starts the 32.768 kHz RC oscillator itself if no LF clock runs. Paused while a
+     * debugger halts the CPU, so that stepping through code does not reset the board. */
+    REG(WDT_BASE, WDT_CONFIG) = WDT_CONFIG_RUN_IN_SLEEP;
+    REG(WDT_BASE, WDT_CRV) = BOARD_WATCHDOG_MS * WDT_TICKS_PER_S / 1000u;
+    REG(WDT_BASE, WDT_RREN) = 1u; /* RR[0] only */
+    REG(WDT_BASE, WDT_TASKS_START) = TRIGGER;
+}
+
+void board_watchdog_feed(void)
+{
+    REG(WDT_BASE, WDT_RR(0)) = WDT_RR_RELOAD;
+}
+
 void board_uart_write(const char *data, size_t len)
 {
     /* EasyDMA reads RAM only, and the text usually sits in flash: send it

@@ -35,6 +35,17 @@
 #define CLOCK_HFCLKSTAT_SRC_XTAL (1u << 0)
 #define CLOCK_HFCLKSTAT_STATE_RUNNING (1u << 16)
 
+/* ---- WDT: watchdog timer, counting the 32.768 kHz low-frequency clock ---- */
+#define WDT_BASE 0x40010000u
+#define WDT_TASKS_START 0x000u
+#define WDT_CRV 0x504u    /* reload value, in 32.768 kHz ticks */
+#define WDT_RREN 0x508u   /* which reload-request registers are in use */
+#define WDT_CONFIG 0x50Cu /* bit 0: run while the CPU sleeps; bit 3 clear: pause while halted */
+#define WDT_RR(n) (0x600u + 4u * (n))
+#define WDT_CONFIG_RUN_IN_SLEEP (1u << 0)
+#define WDT_RR_RELOAD 0x6E524635u
+#define WDT_TICKS_PER_S 32768u
+
 /* ---- GPIO: ports P0 and P1 (the port's registers start at +0x504) -------- */
 #define GPIO_P0_BASE 0x50000000u
 #define GPIO_P1_BASE 0x50000300u
