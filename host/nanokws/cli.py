@@ -376,6 +376,50 @@ def hil_cmd(
         out.print(f"wrote {json_path}")
 
 
+@app.command("soak")
+def soak_cmd(
+    data: Annotated[Path, typer.Option("--data", help="Folder in the Speech Commands layout (its keywords).")],
+    minutes: Annotated[float, typer.Option(min=0.1, help="Length of the audio.")] = 30.0,
+    split: Annotated[str | None, typer.Option(help="Only clips of this split.")] = "test",
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the results here.")] = None,
+) -> None:
+    """A long run of the exported firmware in the emulator: MINUTES of noise with the keyword clips of DATA
+    every ~3 s. Its detections must equal the Python twin's, time stamps included (no drift), with no
+    overruns and exactly the hops and inferences the audio implies. Exit status 1 otherwise."""
+    import numpy as np
+
+    from nanokws.codegen.export import MODEL_NAME
+    from nanokws.evaluate import load_eval_clips
+    from nanokws.hil.emulator import Qemu
+    from nanokws.hil.firmware import GENERATED, build_image
+    from nanokws.hil.soak import soak
+    from nanokws.tflite.metadata import model_info
+
+    model_path = GENERATED / MODEL_NAME
+    if not model_path.is_file():
+        raise ConfigError("no exported model", path=model_path, hint="run `host export --model RUN`")
+    model = model_path.read_bytes()
+    info = model_info(model, str(model_path))
+    audio, labels, _ = load_eval_clips(data, info, split, False, RunConfig().seed)
+    names = [info.labels[i] for i in labels]
+    keep = [i for i, n in enumerate(names) if not n.startswith("_")]
+    if not keep:
+        raise ConfigError(f"no keyword clips in {data}" + (f" (split {split})" if split else ""), path=data)
+    out.print("building the emulator image (pio run -e emu)")
+    elf = build_image("emu")
+    report = soak(Qemu(), elf, model, info, np.asarray(audio)[keep], [names[i] for i in keep], minutes * 60)
+    table = Table(title=f"soak: {report.seconds / 60:.1f} min of audio in the emulator")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in report.to_dict().items():
+        table.add_row(key.replace("_", " "), str(value))
+    out.print(table)
+    if json_path:
+        atomic.write_json(json_path, report.to_dict())
+    if not report.passed:
+        raise typer.Exit(1)
+
+
 @app.command("spot")
 def spot_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Recordings, or folders searched for audio files.")],
