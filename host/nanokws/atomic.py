@@ -33,11 +33,27 @@ def atomic_path(target: Path, suffix: str = ".tmp") -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def _write_synced(path: Path, data: bytes, target: Path) -> None:
+    try:
+        with path.open("wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:  # name the file the user knows, not the temporary one
+        raise OSError(e.errno, e.strerror, str(target)) from e
+
+
 def write_bytes(target: Path, data: bytes) -> None:
-    with atomic_path(target) as tmp, tmp.open("wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    with atomic_path(target) as tmp:
+        _write_synced(tmp, data, target)
+
+
+def write_all(files: dict[Path, bytes]) -> None:
+    """Write several files as one: every file goes to a temporary name first, and only when all of them
+    are written (a full disk fails before any rename) are they renamed over their targets."""
+    with contextlib.ExitStack() as stack:
+        for target, data in files.items():
+            _write_synced(stack.enter_context(atomic_path(target)), data, target)
 
 
 def write_text(target: Path, text: str) -> None:

@@ -79,10 +79,32 @@ def read_float(path: Path, data: bytes | None = None) -> tuple[np.ndarray, int, 
     return samples.mean(axis=1).astype(np.float32), int(rate), samples.shape[1]
 
 
+# A clip holds one word; a file this long is a recording, which `host spot` is for (centre-cropping it to
+# one second would keep an arbitrary second of it, and decoding it whole would take the memory of hours).
+MAX_CLIP_SECONDS = 10.0
+
+
 def load_clip(path: Path, sample_rate: int, n_samples: int, data: bytes | None = None) -> Clip:
     """Read a clip and normalise it: mix to mono, resample to `sample_rate`, pad or centre-crop."""
+    if data is None and path.is_file():
+        try:
+            duration = sf.info(str(path)).duration
+        except (sf.LibsndfileError, RuntimeError) as e:
+            raise AudioError(f"cannot decode audio ({e})", path=path, hint="re-export it as WAV, or remove it") from e
+        if duration > MAX_CLIP_SECONDS:
+            raise AudioError(
+                f"audio is {duration:.0f} s long, not a clip (at most {MAX_CLIP_SECONDS:.0f} s)",
+                path=path,
+                hint="a clip holds one word; find keywords in recordings with `host spot`",
+            )
     mono, rate, channels = read_float(path, data)
     seconds = mono.size / rate
+    if seconds > MAX_CLIP_SECONDS:
+        raise AudioError(
+            f"audio is {seconds:.0f} s long, not a clip (at most {MAX_CLIP_SECONDS:.0f} s)",
+            path=path,
+            hint="a clip holds one word; find keywords in recordings with `host spot`",
+        )
     mono = resample(mono, rate, sample_rate)
     return Clip(
         samples=to_int16(fit_length(mono, n_samples)),

@@ -626,6 +626,12 @@ def main() -> None:
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
+    except OSError as e:  # a full disk, a quota, a read-only or vanished folder: say which file, keep the old
+        where = f": {e.filename}" if e.filename else ""
+        err.print(f"[bold red]error:[/] {e.strerror or e}{where}", highlight=False)
+        err.print("  nothing half-written was kept (outputs are written atomically); free space or fix the "
+                  "folder's permissions, then run the command again")  # fmt: skip
+        sys.exit(1)
     except (KeyboardInterrupt, click.exceptions.Abort):
         err.print("interrupted: the stage stopped; nothing half-written was kept (outputs are atomic)")
         sys.exit(130)

@@ -126,7 +126,7 @@ def render_all(tflite_bytes: bytes, origin: str) -> tuple[CompiledModel, dict[st
 
 
 def export_model(tflite_bytes: bytes, out_dir: Path, origin: str) -> ExportResult:
-    """Compile `tflite_bytes` to C in `out_dir` (each file written atomically, and only if it changed),
+    """Compile `tflite_bytes` to C in `out_dir` (the changed files written atomically, all or none),
     with the front end's tables and the application's parameters (ALL_FILES).
 
     `origin` names the model in the generated files' headers (with its sha256); pass a path relative to
@@ -134,17 +134,12 @@ def export_model(tflite_bytes: bytes, out_dir: Path, origin: str) -> ExportResul
     into `out_dir` as MODEL_NAME.
     """
     compiled, rendered = render_all(tflite_bytes, origin)
-    files = []
-    for name, text in rendered.items():
-        target = out_dir / name
-        if not (target.is_file() and target.read_text(encoding="utf-8") == text):
-            atomic.write_text(target, text)
-        files.append(target)
     # The model beside its C: what the emulator's results are compared with, and what regenerates the rest.
-    source = out_dir / MODEL_NAME
-    if not (source.is_file() and source.read_bytes() == tflite_bytes):
-        atomic.write_bytes(source, tflite_bytes)
-    files.append(source)
+    contents = {out_dir / name: text.encode("utf-8") for name, text in rendered.items()}
+    contents[out_dir / MODEL_NAME] = tflite_bytes
+    # All or nothing: the generated files only make sense together (a full disk leaves the old set whole).
+    atomic.write_all({p: d for p, d in contents.items() if not (p.is_file() and p.read_bytes() == d)})
+    files = list(contents)
     g = compiled.graph
     return ExportResult(
         files=tuple(files),
