@@ -126,3 +126,35 @@ def test_whisper_teacher_with_views_trains_end_to_end(tmp_path: Path) -> None:
     assert (run / "views.joblib").is_file() and (run / "teacher_whisper" / "whisper_embeddings.joblib").is_file()
     r = host("train", "--run", str(run), "--teacher", "whisper", "--views", "2", "--alpha", "0.3")
     assert r.returncode == 0 and "student is up to date" in r.stdout
+
+
+def test_killed_training_resumes_to_the_same_bytes(tmp_path: Path, trained: Path) -> None:
+    """SIGKILL (no chance to clean up) in the middle of the student's epochs, then `host train --resume`:
+    the run completes and its .tflite is the uninterrupted run's, byte for byte."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_bytes((trained / "config.json").read_bytes())
+    (run / "data").symlink_to(trained / "data")
+    args = ["train", "--run", str(run), "--no-distill", "--views", "0", "--epochs", "3"]
+    proc = subprocess.Popen([sys.executable, "-m", "nanokws.cli", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    state = run / "student_checkpoints" / "state.json"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and proc.poll() is None:
+        if state.is_file() and json.loads(state.read_text() or "{}").get("epoch", 0) >= 1:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "training finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (run / "model_int8.tflite").exists()
+    r = host(*args, "--resume")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (run / "model_int8.tflite").read_bytes() == (trained / "model_int8.tflite").read_bytes()
+    assert json.loads((run / "metrics.json").read_text())["splits"]["test"]["interpreters_bit_exact"]
