@@ -158,3 +158,28 @@ def test_killed_training_resumes_to_the_same_bytes(tmp_path: Path, trained: Path
     assert r.returncode == 0, r.stderr[-3000:]
     assert (run / "model_int8.tflite").read_bytes() == (trained / "model_int8.tflite").read_bytes()
     assert json.loads((run / "metrics.json").read_text())["splits"]["test"]["interpreters_bit_exact"]
+
+
+def test_ctrl_c_says_where_training_stopped(tmp_path: Path, trained: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_bytes((trained / "config.json").read_bytes())
+    (run / "data").symlink_to(trained / "data")
+    args = ["train", "--run", str(run), "--no-distill", "--views", "0", "--epochs", "3"]
+    proc = subprocess.Popen([sys.executable, "-m", "nanokws.cli", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    state = run / "student_checkpoints" / "state.json"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and proc.poll() is None and not state.is_file():
+        time.sleep(0.05)
+    assert proc.poll() is None, "training finished before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert "interrupted in the student stage" in stderr and "--resume" in stderr
+    assert "Traceback" not in stderr

@@ -17,7 +17,7 @@ from rich.table import Table
 from nanokws import atomic
 from nanokws.config import RunConfig, SynthConfig
 from nanokws.data.manifest import SPLITS, Entry, summarise
-from nanokws.errors import ConfigError, NanokwsError
+from nanokws.errors import ConfigError, Interrupted, NanokwsError
 from nanokws.metrics import Scores
 from nanokws.progress import rich_reporter
 from nanokws.rundir import RunDir, open_run
@@ -212,8 +212,17 @@ def train_cmd(
         resume=resume,
         force=force,
     )
-    with rich_reporter(out) as reporter:
-        outcome = train(rd, config, opts, reporter)
+    try:
+        with rich_reporter(out) as reporter:
+            outcome = train(rd, config, opts, reporter)
+    except KeyboardInterrupt as e:
+        stage = getattr(e, "stage", None)
+        raise Interrupted(
+            f"interrupted{f' in the {stage} stage' if stage else ''}: nothing half-written was kept "
+            "(outputs are atomic); the finished stages and the last checkpoints are kept",
+            path=run,
+            hint="run the same `host train` command with --resume to continue from there",
+        ) from e
     table = Table(title="stages")
     for col in ("stage", "wall s", "peak MB (Python)", ""):
         table.add_column(col)
@@ -620,6 +629,9 @@ def bench_loeo(
 def main() -> None:
     try:
         status = app(standalone_mode=False)  # a command's typer.Exit(code) comes back as its return value
+    except Interrupted as e:
+        err.print(e.message, highlight=False)
+        sys.exit(130)
     except NanokwsError as e:
         err.print(f"[bold red]error:[/] {e.message}", highlight=False)
         sys.exit(2)
@@ -633,7 +645,7 @@ def main() -> None:
                   "folder's permissions, then run the command again")  # fmt: skip
         sys.exit(1)
     except (KeyboardInterrupt, click.exceptions.Abort):
-        err.print("interrupted: the stage stopped; nothing half-written was kept (outputs are atomic)")
+        err.print("interrupted: nothing half-written was kept (outputs are atomic)")
         sys.exit(130)
     if isinstance(status, int) and status:
         sys.exit(status)

@@ -38,3 +38,8 @@ class ConfigError(NanokwsError):
 
 class ToolMissingError(NanokwsError):
     """An external program (a TTS engine, the toolchain) that is not installed."""
+
+
+class Interrupted(NanokwsError):
+    """Ctrl-C: the command stopped where it was (the CLI exits with 130). Raised inside a command, because
+    the command-line framework would otherwise swallow the KeyboardInterrupt."""

@@ -97,10 +97,24 @@ def _split(feats: FeaturesOutcome, labels: tuple[str, ...], split: str) -> tuple
     return feats.features[rows], np.array([index[feats.entries[i].label] for i in rows]), rows
 
 
+class StageInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a stage: says which, so that the user knows where `--resume` picks up."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__(stage)
+        self.stage = stage
+
+
 def _timed(name: str, outcome: TrainOutcome, fn: Callable[[], bool]) -> None:
     tracemalloc.start()
     start = time.perf_counter()
-    skipped = fn()
+    try:
+        skipped = fn()
+    except StageInterrupted:
+        raise
+    except KeyboardInterrupt as e:
+        tracemalloc.stop()
+        raise StageInterrupted(name) from e
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     outcome.timings[name] = StageTiming(round(time.perf_counter() - start, 2), round(peak / 2**20, 1), skipped)
