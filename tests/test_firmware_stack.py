@@ -20,7 +20,7 @@ def test_nano33ble_worst_case_stack_fits_the_reserved_stack_twice(tmp_path: Path
     ci_files = sorted(elf.parent.rglob("*.ci"))
     assert len(ci_files) > 10
     report = worst_case(elf, ci_files, reserved_stack(SECTIONS))
-    assert report.reserved_bytes == 8 * 1024
+    assert report.reserved_bytes == 4 * 1024
     names = [name for name, _ in report.main_path]
     assert names[:2] == ["Reset_Handler", "main"]
     assert "kws_model_invoke" in names  # the deepest path runs the model
