@@ -4,6 +4,7 @@ stereo WAVs on import; tests/test_codegen_errors.py bad models; tests/test_full_
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -54,3 +55,22 @@ def test_a_missing_model_is_named(tmp_path: Path) -> None:
     clip(tmp_path / "yes" / "a.wav", np.zeros(16000, np.int16))
     r = host("eval", "--data", str(tmp_path), "--model", str(tmp_path / "missing.tflite"))
     assert r.returncode == 2 and "missing.tflite" in r.stderr
+
+
+def test_a_run_directory_from_an_incompatible_config_is_refused(tmp_path: Path) -> None:
+    from nanokws.config import RunConfig
+
+    good = RunConfig().to_dict()
+    cases = {
+        "broken": "{not json",
+        "impossible": json.dumps({**good, "frontend": {**good["frontend"], "n_mfcc": 99}}),
+        "unknown": json.dumps({**good, "frontend": {**good["frontend"], "bogus_field": 1}}),
+    }
+    for name, text in cases.items():
+        run = tmp_path / name
+        run.mkdir()
+        (run / "config.json").write_text(text)
+        r = host("train", "--run", str(run))
+        assert r.returncode == 2, (name, r.stderr)
+        assert str(run / "config.json") in r.stderr, (name, r.stderr)
+        assert "what to do" in r.stderr, (name, r.stderr)

@@ -197,7 +197,16 @@ def load_config(path: Path) -> RunConfig:
         raise ConfigError(
             f"config.json is not valid JSON ({e})", path=path, hint="delete the run directory and start again"
         ) from e
-    return RunConfig.from_dict(raw)
+    try:
+        return RunConfig.from_dict(raw)
+    except ConfigError as e:
+        if e.path is not None:
+            raise
+        raise ConfigError(
+            f"config.json does not fit this version of nanokws: {e.what}",
+            path=path,
+            hint="it was made by another version or edited by hand: fix the setting, or start a new run",
+        ) from e
 
 
 def save_config(path: Path, config: RunConfig) -> None:
