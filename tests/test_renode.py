@@ -39,6 +39,7 @@ UPSTREAM_BASES = {
     "pdm": 0x4001D000,  # Sound.NRF52840_PDM, -> nvic@29
     "gpio0": 0x50000500,  # GPIOPort.NRF52840_GPIO
     "gpio1": 0x50000800,  # GPIOPort.NRF52840_GPIO
+    "wdt": 0x40010000,  # Timers.NRF52840_Watchdog, -> nvic@16
 }
 UPSTREAM_PDM_IRQ = 29
 UPSTREAM_FLASH = (0x00000000, 0x100000)  # flash: Memory.MappedMemory, size 0x100000
@@ -57,6 +58,7 @@ BOARD_BASES = {
     "PDM_BASE": UPSTREAM_BASES["pdm"],
     "GPIO_P0_BASE": UPSTREAM_BASES["gpio0"] - RENODE_GPIO_SHIFT,
     "GPIO_P1_BASE": UPSTREAM_BASES["gpio1"] - RENODE_GPIO_SHIFT,
+    "WDT_BASE": UPSTREAM_BASES["wdt"],
 }
 
 
