@@ -4,6 +4,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -131,19 +136,7 @@ def test_whisper_teacher_with_views_trains_end_to_end(tmp_path: Path) -> None:
 def test_killed_training_resumes_to_the_same_bytes(tmp_path: Path, trained: Path) -> None:
     """SIGKILL (no chance to clean up) in the middle of the student's epochs, then `host train --resume`:
     the run completes and its .tflite is the uninterrupted run's, byte for byte."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "config.json").write_bytes((trained / "config.json").read_bytes())
-    (run / "data").symlink_to(trained / "data")
-    args = ["train", "--run", str(run), "--no-distill", "--views", "0", "--epochs", "3"]
-    proc = subprocess.Popen([sys.executable, "-m", "nanokws.cli", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
+    run, args, proc = _start_training(tmp_path, trained, subprocess.DEVNULL)
     state = run / "student_checkpoints" / "state.json"
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and proc.poll() is None:
@@ -161,18 +154,7 @@ def test_killed_training_resumes_to_the_same_bytes(tmp_path: Path, trained: Path
 
 
 def test_ctrl_c_says_where_training_stopped(tmp_path: Path, trained: Path) -> None:
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "config.json").write_bytes((trained / "config.json").read_bytes())
-    (run / "data").symlink_to(trained / "data")
-    args = ["train", "--run", str(run), "--no-distill", "--views", "0", "--epochs", "3"]
-    proc = subprocess.Popen([sys.executable, "-m", "nanokws.cli", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    run, _, proc = _start_training(tmp_path, trained, subprocess.PIPE)
     state = run / "student_checkpoints" / "state.json"
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and proc.poll() is None and not state.is_file():
@@ -183,3 +165,15 @@ def test_ctrl_c_says_where_training_stopped(tmp_path: Path, trained: Path) -> No
     assert proc.returncode == 130
     assert "interrupted in the student stage" in stderr and "--resume" in stderr
     assert "Traceback" not in stderr
+
+
+def _start_training(tmp_path: Path, trained: Path, stderr: int | None) -> tuple[Path, list[str], subprocess.Popen]:
+    """A copy of the trained run's config and data, and `host train` on it started in the background."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_bytes((trained / "config.json").read_bytes())
+    (run / "data").symlink_to(trained / "data")
+    args = ["train", "--run", str(run), "--no-distill", "--views", "0", "--epochs", "3"]
+    proc = subprocess.Popen([sys.executable, "-m", "nanokws.cli", *args], stdout=subprocess.DEVNULL,
+                            stderr=stderr, text=True)  # fmt: skip
+    return run, args, proc

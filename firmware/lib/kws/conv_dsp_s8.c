@@ -168,40 +168,28 @@ void kws_dsp_gemm_2x3_a2048(const kws_dsp_gemm_args *args);
 /* Per two groups: two LDM, six LDRD, 24 SMLAD and the loop's two, 1.41 MACs an instruction. The loop
  * ends when x reaches the aligned end of the rows (LSLS tests its low bits), which frees the register a
  * counter would take: all fourteen are in use. LDM needs its registers named. */
+/* One group of four values: the weights of both channels (LDM), then each pixel's two words. */
+#define DOT_GROUP \
+    "ldmia %[w]!, {r8, r9, r10, r11}\n\t" \
+    "ldrd %[xa], %[xb], [%[x]], #8\n\t" \
+    "smlad %[a00], r8, %[xa], %[a00]\n\t" \
+    "smlad %[a00], r9, %[xb], %[a00]\n\t" \
+    "smlad %[a10], r10, %[xa], %[a10]\n\t" \
+    "smlad %[a10], r11, %[xb], %[a10]\n\t" \
+    "ldrd %[xa], %[xb], [%[x]], #8\n\t" \
+    "smlad %[a01], r8, %[xa], %[a01]\n\t" \
+    "smlad %[a01], r9, %[xb], %[a01]\n\t" \
+    "smlad %[a11], r10, %[xa], %[a11]\n\t" \
+    "smlad %[a11], r11, %[xb], %[a11]\n\t" \
+    "ldrd %[xa], %[xb], [%[x]], #8\n\t" \
+    "smlad %[a02], r8, %[xa], %[a02]\n\t" \
+    "smlad %[a02], r9, %[xb], %[a02]\n\t" \
+    "smlad %[a12], r10, %[xa], %[a12]\n\t" \
+    "smlad %[a12], r11, %[xb], %[a12]\n\t"
+
 #define DOT_2X3(ALIGN_SHIFT)                                                                               \
     __asm__ volatile("1:\n\t"                                                                              \
-                     "ldmia %[w]!, {r8, r9, r10, r11}\n\t"                                                \
-                     "ldrd %[xa], %[xb], [%[x]], #8\n\t"                                                  \
-                     "smlad %[a00], r8, %[xa], %[a00]\n\t"                                                \
-                     "smlad %[a00], r9, %[xb], %[a00]\n\t"                                                \
-                     "smlad %[a10], r10, %[xa], %[a10]\n\t"                                               \
-                     "smlad %[a10], r11, %[xb], %[a10]\n\t"                                               \
-                     "ldrd %[xa], %[xb], [%[x]], #8\n\t"                                                  \
-                     "smlad %[a01], r8, %[xa], %[a01]\n\t"                                                \
-                     "smlad %[a01], r9, %[xb], %[a01]\n\t"                                                \
-                     "smlad %[a11], r10, %[xa], %[a11]\n\t"                                               \
-                     "smlad %[a11], r11, %[xb], %[a11]\n\t"                                               \
-                     "ldrd %[xa], %[xb], [%[x]], #8\n\t"                                                  \
-                     "smlad %[a02], r8, %[xa], %[a02]\n\t"                                                \
-                     "smlad %[a02], r9, %[xb], %[a02]\n\t"                                                \
-                     "smlad %[a12], r10, %[xa], %[a12]\n\t"                                               \
-                     "smlad %[a12], r11, %[xb], %[a12]\n\t"                                               \
-                     "ldmia %[w]!, {r8, r9, r10, r11}\n\t"                                                \
-                     "ldrd %[xa], %[xb], [%[x]], #8\n\t"                                                  \
-                     "smlad %[a00], r8, %[xa], %[a00]\n\t"                                                \
-                     "smlad %[a00], r9, %[xb], %[a00]\n\t"                                                \
-                     "smlad %[a10], r10, %[xa], %[a10]\n\t"                                               \
-                     "smlad %[a10], r11, %[xb], %[a10]\n\t"                                               \
-                     "ldrd %[xa], %[xb], [%[x]], #8\n\t"                                                  \
-                     "smlad %[a01], r8, %[xa], %[a01]\n\t"                                                \
-                     "smlad %[a01], r9, %[xb], %[a01]\n\t"                                                \
-                     "smlad %[a11], r10, %[xa], %[a11]\n\t"                                               \
-                     "smlad %[a11], r11, %[xb], %[a11]\n\t"                                               \
-                     "ldrd %[xa], %[xb], [%[x]], #8\n\t"                                                  \
-                     "smlad %[a02], r8, %[xa], %[a02]\n\t"                                                \
-                     "smlad %[a02], r9, %[xb], %[a02]\n\t"                                                \
-                     "smlad %[a12], r10, %[xa], %[a12]\n\t"                                               \
-                     "smlad %[a12], r11, %[xb], %[a12]\n\t"                                               \
+                     DOT_GROUP DOT_GROUP                                                                \
                      "lsls %[xa], %[x], #" ALIGN_SHIFT "\n\t"                                            \
                      "bne 1b"                                                                           \
                      : [a00] "+r"(a[0]), [a01] "+r"(a[1]), [a02] "+r"(a[2]), [a10] "+r"(a[3]),             \
