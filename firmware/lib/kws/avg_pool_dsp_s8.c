@@ -26,31 +26,27 @@ static inline uint32_t sadd16(uint32_t a, uint32_t b)
 
 static inline int8_t average(int32_t acc, int32_t count, const kws_activation *act)
 {
-    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-    return (int8_t)kws_clamp(acc, act->min, act->max);
+    return (int8_t)kws_clamp(kws_rounded_average(acc, count), act->min, act->max);
 }
 
-void kws_dsp_avg_pool_s8(const kws_pool_params *params, const kws_dims *input_dims, const int8_t *input,
-                         const kws_dims *output_dims, int8_t *output)
+void kws_dsp_avg_pool_s8(const kws_pool_params *params, const kws_dims *input_dims,
+                         const int8_t *input, const kws_dims *output_dims, int8_t *output)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, depth = input_dims->c;
 
     for (int32_t b = 0; b < output_dims->n; b++) {
         for (int32_t out_y = 0; out_y < output_dims->h; out_y++) {
-            const int32_t in_y0 = out_y * params->stride.h - params->padding.h;
-            const int32_t y_start = in_y0 < 0 ? -in_y0 : 0;
-            const int32_t y_end = params->filter.h < in_h - in_y0 ? params->filter.h : in_h - in_y0;
             for (int32_t out_x = 0; out_x < output_dims->w; out_x++) {
-                const int32_t in_x0 = out_x * params->stride.w - params->padding.w;
-                const int32_t x_start = in_x0 < 0 ? -in_x0 : 0;
-                const int32_t x_end = params->filter.w < in_w - in_x0 ? params->filter.w : in_w - in_x0;
-                const int32_t count = (y_end - y_start) * (x_end - x_start);
-                int8_t *out = output + ((b * output_dims->h + out_y) * output_dims->w + out_x) * depth;
+                const kws_pool_window w = kws_pool_clip(params, input_dims, out_y, out_x);
+                const int32_t count = (w.y_end - w.y_start) * (w.x_end - w.x_start);
+                int8_t *out =
+                    output + ((b * output_dims->h + out_y) * output_dims->w + out_x) * depth;
                 for (int32_t c = 0; c < depth; c += 4) {
                     uint32_t even = 0, odd = 0; /* channels c, c + 2 and c + 1, c + 3 */
-                    for (int32_t fy = y_start; fy < y_end; fy++) {
-                        const int8_t *row = input + ((b * in_h + in_y0 + fy) * in_w + in_x0) * depth + c;
-                        for (int32_t fx = x_start; fx < x_end; fx++) {
+                    for (int32_t fy = w.y_start; fy < w.y_end; fy++) {
+                        const int8_t *row =
+                            input + ((b * in_h + w.in_y0 + fy) * in_w + w.in_x0) * depth + c;
+                        for (int32_t fx = w.x_start; fx < w.x_end; fx++) {
                             uint32_t v;
                             memcpy(&v, row + fx * depth, sizeof v);
                             even = sadd16(even, kws_sxtb16(v));

@@ -2,6 +2,7 @@
  * product of int16 rows (kws_kernels_dsp.h describes the layouts). */
 #include <string.h>
 
+#include "kws_arith.h"
 #include "kws_kernels_dsp.h"
 
 #if KWS_KERNELS_DSP
@@ -10,7 +11,7 @@
  * 2's; within a group, values in order 0, 2, 1, 3 (SXTB16's). The rows end at the end of the scratch's
  * first rows_align bytes (1024 or 2048), an aligned boundary, which is how the inner loop knows it is
  * done. */
-#define SLOTS 3
+#define SLOTS KWS_DSP_ROWS_SLOTS
 #define GROUP_WORDS (2 * SLOTS)
 
 static inline int32_t row_position(int32_t k, int32_t slot)
@@ -225,12 +226,10 @@ static inline const uint32_t *dot_2x3(const uint32_t *x, const uint32_t *w, int3
 }
 #endif
 
+/* The fused activation's clamp, where it narrows the int8 range (`clamp` is a constant per inlined copy). */
 static inline int8_t clamped(int32_t v, int32_t lo, int32_t hi, const int clamp)
 {
-    if (clamp) {
-        v = v < lo ? lo : (v > hi ? hi : v);
-    }
-    return (int8_t)v;
+    return (int8_t)(clamp ? kws_clamp(v, lo, hi) : v);
 }
 
 /* The three pixels of the scratch, every output channel, into out[0..2] (the same pointer twice where a

@@ -14,14 +14,10 @@
  * ([column][pair]), then bias', multiplier, offset K and right shift. */
 #include <string.h>
 
+#include "kws_arith.h"
 #include "kws_kernels_dsp.h"
 
 #if KWS_KERNELS_DSP
-
-static inline int8_t clamped(int32_t v, int32_t lo, int32_t hi)
-{
-    return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
-}
 
 /* Outputs (y, y + 1) of one column of one channel: p, the plane at the filter's first column and the pair
  * index; column: words per plane column; w: the channel's block (pairs words per filter column). */
@@ -177,10 +173,10 @@ void kws_dsp_depthwise_conv_s8(const kws_dsp_dw_params *params, const kws_dims *
                     pair_any(plane + x * column + y, column, w, filter_w, pairs, &a0, &a1);
                     int8_t *o = out + (y * out_w + x) * channels + c;
                     const int32_t v0 = kws_dsp_requantize(a0, ch[1], ch[2], ch[3]);
-                    o[0] = clamp ? clamped(v0, lo, hi) : (int8_t)v0;
+                    o[0] = (int8_t)(clamp ? kws_clamp(v0, lo, hi) : v0);
                     if (y + 1 < out_h) {
                         const int32_t v1 = kws_dsp_requantize(a1, ch[1], ch[2], ch[3]);
-                        o[row_stride] = clamp ? clamped(v1, lo, hi) : (int8_t)v1;
+                        o[row_stride] = (int8_t)(clamp ? kws_clamp(v1, lo, hi) : v1);
                     }
                 }
             }

@@ -88,6 +88,12 @@ static inline int32_t kws_requantize(int32_t x, int32_t multiplier, int32_t shif
     return kws_rdbpot(kws_srdhm(kws_shift_left_wrapping(x, left), multiplier), right);
 }
 
+/* acc / count rounded half away from zero (AVERAGE_POOL_2D's division); count > 0. */
+static inline int32_t kws_rounded_average(int32_t acc, int32_t count)
+{
+    return acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+}
+
 static inline int32_t kws_clamp(int32_t x, int32_t lo, int32_t hi)
 {
     return x < lo ? lo : (x > hi ? hi : x);

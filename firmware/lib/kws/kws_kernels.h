@@ -73,6 +73,30 @@ typedef struct {
     kws_activation activation;
 } kws_pool_params;
 
+/* The part of a pooling window that lies inside the input (TFLM clips windows
+ * to it): the window starts at input row in_y0 and column in_x0, and its rows
+ * [y_start, y_end) and columns [x_start, x_end) are inside. */
+typedef struct {
+    int32_t in_y0, in_x0;
+    int32_t y_start, y_end, x_start, x_end;
+} kws_pool_window;
+
+static inline kws_pool_window kws_pool_clip(const kws_pool_params *params,
+                                            const kws_dims *input_dims, int32_t out_y,
+                                            int32_t out_x)
+{
+    kws_pool_window w;
+    w.in_y0 = out_y * params->stride.h - params->padding.h;
+    w.in_x0 = out_x * params->stride.w - params->padding.w;
+    w.y_start = w.in_y0 < 0 ? -w.in_y0 : 0;
+    w.y_end =
+        params->filter.h < input_dims->h - w.in_y0 ? params->filter.h : input_dims->h - w.in_y0;
+    w.x_start = w.in_x0 < 0 ? -w.in_x0 : 0;
+    w.x_end =
+        params->filter.w < input_dims->w - w.in_x0 ? params->filter.w : input_dims->w - w.in_x0;
+    return w;
+}
+
 typedef struct {
     int32_t input_zero_point;
     int32_t output_zero_point;

@@ -53,9 +53,12 @@ typedef struct {
 
 #define KWS_DSP_PLANE_SLACK 4
 
+/* Pixels a block of the conv kernel's matrix product (its 2x3 register blocking). */
+#define KWS_DSP_ROWS_SLOTS 3
+
 /* The conv kernel's scratch is aligned to, and at least, rows_align bytes (1024 or 2048, chosen at export
- * for the model's deepest conv); rows of 3 * depth int16 end there (conv_dsp_s8.c), so depth <=
- * rows_align / 6. */
+ * for the model's deepest conv); the rows of KWS_DSP_ROWS_SLOTS pixels, depth int16 each, end
+ * there (conv_dsp_s8.c), so depth <= rows_align / (2 * KWS_DSP_ROWS_SLOTS). */
 #define KWS_DSP_ROWS_ALIGN_MIN 1024
 #define KWS_DSP_ROWS_ALIGN_MAX 2048
 
