@@ -7,7 +7,7 @@ import hashlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import click
 import typer
@@ -21,6 +21,9 @@ from nanokws.errors import ConfigError, Interrupted, NanokwsError
 from nanokws.metrics import Scores
 from nanokws.progress import rich_reporter
 from nanokws.rundir import RunDir, open_run
+
+if TYPE_CHECKING:
+    from nanokws.tflite.metadata import ModelInfo
 
 app = typer.Typer(
     help="nanokws: train a keyword spotter on the host and generate its firmware.",
@@ -318,6 +321,19 @@ def export_cmd(
     )
 
 
+def _exported_model() -> tuple[bytes, ModelInfo]:
+    """The model `host export` put in firmware/generated/ (what the firmware images are built from)."""
+    from nanokws.codegen.export import MODEL_NAME
+    from nanokws.hil.firmware import GENERATED
+    from nanokws.tflite.metadata import model_info
+
+    path = GENERATED / MODEL_NAME
+    if not path.is_file():
+        raise ConfigError("no exported model", path=path, hint="run `host export --model RUN`")
+    model = path.read_bytes()
+    return model, model_info(model, str(path))
+
+
 @app.command("hil")
 def hil_cmd(
     data: Annotated[Path | None, typer.Option("--data", help="Folder in the Speech Commands layout.")] = None,
@@ -331,20 +347,14 @@ def hil_cmd(
     compare it with the host's int8 pipeline: on every clip of --data (accuracy, agreement, instructions per
     inference and per hop), or on a --stream (the detections of the firmware and of its Python twin)."""
     from nanokws.audio import load_stream
-    from nanokws.codegen.export import MODEL_NAME
     from nanokws.evaluate import load_eval_clips
     from nanokws.hil.emulator import Qemu
-    from nanokws.hil.firmware import GENERATED, build_image
+    from nanokws.hil.firmware import build_image
     from nanokws.hil.harness import compare_on_clips, compare_on_stream
-    from nanokws.tflite.metadata import model_info
 
     if (data is None) == (stream is None):
         raise ConfigError("give one of --data (clips) and --stream (a recording)")
-    model_path = GENERATED / MODEL_NAME
-    if not model_path.is_file():
-        raise ConfigError("no exported model", path=model_path, hint="run `host export --model RUN`")
-    model = model_path.read_bytes()
-    info = model_info(model, str(model_path))
+    model, info = _exported_model()
     out.print("building the emulator image (pio run -e emu)")
     elf = build_image("emu")
     emulator = Qemu()
@@ -397,18 +407,12 @@ def soak_cmd(
     overruns and exactly the hops and inferences the audio implies. Exit status 1 otherwise."""
     import numpy as np
 
-    from nanokws.codegen.export import MODEL_NAME
     from nanokws.evaluate import load_eval_clips
     from nanokws.hil.emulator import Qemu
-    from nanokws.hil.firmware import GENERATED, build_image
+    from nanokws.hil.firmware import build_image
     from nanokws.hil.soak import soak
-    from nanokws.tflite.metadata import model_info
 
-    model_path = GENERATED / MODEL_NAME
-    if not model_path.is_file():
-        raise ConfigError("no exported model", path=model_path, hint="run `host export --model RUN`")
-    model = model_path.read_bytes()
-    info = model_info(model, str(model_path))
+    model, info = _exported_model()
     audio, labels, _ = load_eval_clips(data, info, split, False, RunConfig().seed)
     names = [info.labels[i] for i in labels]
     keep = [i for i, n in enumerate(names) if not n.startswith("_")]
@@ -488,15 +492,10 @@ def bench_device(
     if ctx.invoked_subcommand is not None:
         return
     from nanokws.bench import device, host_stages
-    from nanokws.codegen.export import MODEL_NAME
-    from nanokws.hil.firmware import GENERATED
     from nanokws.student.models import FAMILY
 
     default = "default"
-    default_path = GENERATED / MODEL_NAME
-    if not default_path.is_file():
-        raise NanokwsError("no default model", path=default_path, hint="run `host export --model RUN` first")
-    models = {default: default_path.read_bytes()}
+    models = {default: _exported_model()[0]}
     for spec in model or []:
         name, sep, path = spec.partition("=")
         if not sep or not name or not Path(path).is_file():

@@ -25,6 +25,7 @@ from nanokws.codegen.host_build import ROOT
 from nanokws.codegen.lowering import Step
 from nanokws.errors import NanokwsError
 from nanokws.hil.firmware import FirmwareBuildError, build_image
+from nanokws.tflite.metadata import model_info
 
 BENCH_DIR = ROOT / "firmware" / "bench"
 MODEL_DIR = BENCH_DIR / "model"
@@ -251,18 +252,6 @@ def image_size(elf: Path) -> ImageSize:
     )
 
 
-def app_stride_ms(generated: Path) -> int:
-    """The default firmware's inference period, from its generated kws_app.h (KWS_DET_STRIDE_HOPS)."""
-    app = (generated / "kws_app.h").read_text(encoding="utf-8")
-    tables = (generated / "kws_frontend_tables.h").read_text(encoding="utf-8")
-    stride = re.search(r"#define KWS_DET_STRIDE_HOPS (\d+)", app)
-    hop = re.search(r"#define KWS_FE_HOP_SAMPLES (\d+)", tables)
-    rate = re.search(r"#define KWS_FE_SAMPLE_RATE (\d+)", tables)
-    if not (stride and hop and rate):
-        raise BenchError(f"{generated}: no KWS_DET_STRIDE_HOPS / KWS_FE_HOP_SAMPLES / KWS_FE_SAMPLE_RATE")
-    return int(stride.group(1)) * int(hop.group(1)) * 1000 // int(rate.group(1))
-
-
 def load_estimate(model: KernelRun, hop_ms: int, every_ms: int) -> dict[str, float]:
     """CPU load at 64 MHz with one instruction taken as one cycle (an estimate, not a measurement)."""
     per_s = {
@@ -360,16 +349,15 @@ def run_bench(models: Mapping[str, bytes], default_model: str, build_root: Path,
     main = results[default_model].runs["dsp"]
     progress("nano33ble: building the default image")
     image = image_size(build_default_image(build_root))
-    generated = ROOT / "firmware" / "generated"
-    stride_ms = app_stride_ms(generated)
-    tables = (generated / "kws_frontend_tables.h").read_text(encoding="utf-8")
-    hop = int(re.search(r"#define KWS_FE_HOP_SAMPLES (\d+)", tables).group(1))  # type: ignore[union-attr]
-    rate = int(re.search(r"#define KWS_FE_SAMPLE_RATE (\d+)", tables).group(1))  # type: ignore[union-attr]
+    # The default firmware's hop and inference period: the default model's run config, from which
+    # `host export` generated its kws_app.h and front-end tables.
+    info = model_info(models[default_model], default_model)
+    hop_ms = info.frontend.hop_ms
     return BenchReport(
         models=results,
         frontend_instructions_per_hop=main.frontend_instructions / max(main.frontend_rows, 1),
         prepare_instructions=main.prepare_instructions,
         image=image,
-        stride_ms=stride_ms,
-        hop_ms=hop * 1000 // rate,
+        stride_ms=info.detector.stride_hops * hop_ms,
+        hop_ms=hop_ms,
     )

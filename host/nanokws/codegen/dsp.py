@@ -26,7 +26,6 @@ INT32_LIMIT = 2**31 - 1
 MAX_LEFT_SHIFT = 7  # |w| <= 128, so w * 2^(7+1) still fits int16
 SXTB16_ORDER = (0, 2, 1, 3)  # the order SXTB16 and SXTB16 ROR #8 unpack a word's four bytes in
 DSP_HEADER = Path(__file__).resolve().parents[3] / "firmware" / "lib" / "kws" / "kws_kernels_dsp.h"
-ROWS_SLOTS = 3  # pixels per block of the conv kernel (conv_dsp_s8.c)
 
 
 @functools.cache
@@ -109,7 +108,7 @@ def _conv(step: Step, in_dims: tuple[int, ...], f_dims: tuple[int, ...], out_dim
     scale, bias, mult, offset, right = rq
     depth = -(-rows.shape[1] // 8) * 8  # the kernel's loop takes two groups of four a turn
     rows_bytes = header_constant("KWS_DSP_ROWS_ALIGN_MIN")
-    while ROWS_SLOTS * depth * 2 > rows_bytes:
+    while header_constant("KWS_DSP_ROWS_SLOTS") * depth * 2 > rows_bytes:
         rows_bytes *= 2
     if rows_bytes > header_constant("KWS_DSP_ROWS_ALIGN_MAX"):
         return None  # the rows of a block would not fit below the scratch's aligned boundary
