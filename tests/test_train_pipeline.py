@@ -154,7 +154,9 @@ def test_killed_training_resumes_to_the_same_bytes(tmp_path: Path, trained: Path
 
 
 def test_ctrl_c_says_where_training_stopped(tmp_path: Path, trained: Path) -> None:
-    run, _, proc = _start_training(tmp_path, trained, subprocess.PIPE)
+    # 30 epochs: the interrupt must land while the student trains, not after it finished (3 epochs of
+    # the tiny data can end before the signal does on a busy machine).
+    run, _, proc = _start_training(tmp_path, trained, subprocess.PIPE, epochs=30)
     state = run / "student_checkpoints" / "state.json"
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and proc.poll() is None and not state.is_file():
@@ -167,13 +169,15 @@ def test_ctrl_c_says_where_training_stopped(tmp_path: Path, trained: Path) -> No
     assert "Traceback" not in stderr
 
 
-def _start_training(tmp_path: Path, trained: Path, stderr: int | None) -> tuple[Path, list[str], subprocess.Popen]:
+def _start_training(
+    tmp_path: Path, trained: Path, stderr: int | None, epochs: int = 3
+) -> tuple[Path, list[str], subprocess.Popen]:
     """A copy of the trained run's config and data, and `host train` on it started in the background."""
     run = tmp_path / "run"
     run.mkdir()
     (run / "config.json").write_bytes((trained / "config.json").read_bytes())
     (run / "data").symlink_to(trained / "data")
-    args = ["train", "--run", str(run), "--no-distill", "--views", "0", "--epochs", "3"]
+    args = ["train", "--run", str(run), "--no-distill", "--views", "0", "--epochs", str(epochs)]
     proc = subprocess.Popen([sys.executable, "-m", "nanokws.cli", *args], stdout=subprocess.DEVNULL,
                             stderr=stderr, text=True)  # fmt: skip
     return run, args, proc
