@@ -74,3 +74,29 @@ def test_a_run_directory_from_an_incompatible_config_is_refused(tmp_path: Path) 
         assert r.returncode == 2, (name, r.stderr)
         assert str(run / "config.json") in r.stderr, (name, r.stderr)
         assert "what to do" in r.stderr, (name, r.stderr)
+
+
+def stray_manifest(root: Path) -> None:
+    """A dataset whose manifest labels one clip with a class no model here has."""
+    clip(root / "banana" / "a.wav", np.zeros(16000, np.int16))
+    entry = {"path": "banana/a.wav", "label": "banana", "word": "banana", "split": "test", "source": "folder",
+             "speaker": "s0"}  # fmt: skip
+    (root / "manifest.jsonl").write_text(json.dumps(entry) + "\n")
+
+
+def test_labels_not_in_the_model_are_refused_by_eval(tmp_path: Path) -> None:
+    stray_manifest(tmp_path)
+    code, err = evaluate(tmp_path)
+    assert code == 2 and "not the model's labels: 'banana' (first at banana/a.wav)" in err, err
+    assert str(tmp_path / "manifest.jsonl") in err
+
+
+def test_labels_not_in_the_run_are_refused_before_training(tmp_path: Path) -> None:
+    from nanokws.config import RunConfig
+
+    run = tmp_path / "run"
+    stray_manifest(run / "data")
+    (run / "config.json").write_text(json.dumps(RunConfig().to_dict()))
+    r = host("train", "--run", str(run))
+    assert r.returncode == 2 and "not the run's labels: 'banana'" in r.stderr, r.stderr
+    assert sorted(p.name for p in run.iterdir()) == ["config.json", "data"]  # nothing computed, nothing half-written

@@ -16,7 +16,7 @@ import numpy as np
 from nanokws.audio import load_clip, to_int16
 from nanokws.config import RunConfig
 from nanokws.data import augment, folder, ingest
-from nanokws.data.manifest import MANIFEST_NAME, SPLITS, read_manifest
+from nanokws.data.manifest import MANIFEST_NAME, SPLITS, check_labels, read_manifest
 from nanokws.errors import AudioError, ConfigError, DatasetError
 from nanokws.labels import SILENCE
 from nanokws.metrics import Scores, score
@@ -53,6 +53,7 @@ def load_eval_clips(
     index = {label: i for i, label in enumerate(info.labels)}
     if (data_dir / MANIFEST_NAME).is_file():
         entries = read_manifest(data_dir)
+        check_labels(entries, info.labels, data_dir, "the model's")
         if split is not None:
             entries = [e for e in entries if e.split == split]
         pairs = [(data_dir / e.path, e.label) for e in entries]
@@ -64,8 +65,12 @@ def load_eval_clips(
         pairs = [(s.path, s.entry.label) for s in sources if s.path is not None]
     audio, labels, bad = [], [], []
     for path, label in pairs:
-        if label not in index:
-            raise DatasetError(f"class {label!r} is not one of the model's labels", path=path)
+        if label not in index:  # a folder of another word, and the model has no `_unknown_` to put it in
+            raise DatasetError(
+                f"clips of class {label!r}, and the model has no such label",
+                path=path.parent,
+                hint=f"the model's labels are {', '.join(info.labels)}; remove or rename that folder",
+            )
         try:
             audio.append(load_clip(path, fe.sample_rate, fe.clip_samples).samples)
             labels.append(index[label])

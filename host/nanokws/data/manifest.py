@@ -71,6 +71,24 @@ def read_manifest(root: Path) -> list[Entry]:
     return entries
 
 
+def check_labels(entries: list[Entry], labels: tuple[str, ...], root: Path, whose: str) -> None:
+    """Refuse a manifest whose clips carry classes outside `labels` (the run's or the model's): naming the
+    first clip of each, so the user can see where the stray class came from."""
+    known = set(labels)
+    stray: dict[str, str] = {}
+    for e in entries:
+        if e.label not in known:
+            stray.setdefault(e.label, e.path)
+    if stray:
+        found = ", ".join(f"{label!r} (first at {path})" for label, path in sorted(stray.items()))
+        raise DatasetError(
+            f"the manifest has classes that are not {whose} labels: {found}",
+            path=root / MANIFEST_NAME,
+            hint=f"{whose} labels are {', '.join(labels)}; relabel those clips (a word outside the keywords is "
+            "_unknown_) or train a run with those labels",
+        )
+
+
 def manifest_digest(entries: list[Entry]) -> str:
     """A hash of the manifest's content: later stages key their caches on it."""
     h = hashlib.sha256()

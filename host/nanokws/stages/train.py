@@ -19,6 +19,7 @@ import numpy as np
 
 from nanokws import atomic
 from nanokws.config import RunConfig
+from nanokws.data.manifest import check_labels, read_manifest
 from nanokws.errors import ConfigError, NanokwsError
 from nanokws.progress import Reporter
 from nanokws.rundir import RunDir
@@ -91,9 +92,6 @@ def _record(artifact: Path, key: str) -> None:
 def _split(feats: FeaturesOutcome, labels: tuple[str, ...], split: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
     index = {label: i for i, label in enumerate(labels)}
     rows = [i for i, e in enumerate(feats.entries) if e.split == split]
-    missing = {e.label for e in feats.entries} - set(index)
-    if missing:
-        raise ConfigError(f"the data has classes the run does not know: {', '.join(sorted(missing))}")
     return feats.features[rows], np.array([index[feats.entries[i].label] for i in rows]), rows
 
 
@@ -125,6 +123,7 @@ def train(run: RunDir, config: RunConfig, opts: TrainOptions, reporter: Reporter
         raise ConfigError(f"unknown stage {opts.stage!r}", hint=f"choose from {', '.join(STAGES)}")
     outcome = TrainOutcome()
     wanted = STAGES if opts.stage is None else (opts.stage,)
+    check_labels(read_manifest(run.data), config.labels, run.data, "the run's")
     feats = compute_features(run, config, force=False, reporter=reporter)
 
     teacher: Any = None
