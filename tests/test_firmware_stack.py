@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nanokws.hil.firmware import build_image
-from nanokws.hil.stack import StackError, bound, read_callgraph_info, reserved_stack, worst_case
+from nanokws.hil.stack import StackError, bound, guard_bytes, read_callgraph_info, reserved_stack, worst_case
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ROOT / "firmware" / "boards" / "cortex_m4f" / "sections.ld"
@@ -26,6 +26,9 @@ def test_nano33ble_worst_case_stack_fits_the_reserved_stack_twice(tmp_path: Path
     assert "kws_model_invoke" in names  # the deepest path runs the model
     assert {name for name, _ in report.handlers} >= {"PDM_IRQHandler"}
     assert 256 < report.worst_bytes <= report.reserved_bytes // 2, report
+    # No function moves sp past the MPU guard under the stack in one step: an overflow always lands in it.
+    assert 0 < report.largest_frame[1] < guard_bytes(SECTIONS), report.largest_frame
+    assert "Fault_Handler" in {name for name, _ in report.handlers}
 
 
 def test_bound_adds_handlers_and_exception_frames() -> None:

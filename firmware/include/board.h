@@ -36,10 +36,16 @@ void board_indicate(int label);
 /* The watchdog: once started it resets the board unless fed at least every
  * BOARD_WATCHDOG_MS, so that a loop that hangs restarts instead of staying
  * deaf. It cannot be stopped. The application feeds it once a hop (20 ms).
- * Boards without one (the emulator, the host build) do nothing. */
+ * The host build has none and does nothing. */
 #define BOARD_WATCHDOG_MS 2000u
 void board_watchdog_start(void);
 void board_watchdog_feed(void);
+
+/* Why the board started: after a watchdog reset the application says so on
+ * the console, so that a hang in the field is seen rather than only survived.
+ * Read once, in board_init(). */
+typedef enum { BOARD_RESET_OTHER = 0, BOARD_RESET_WATCHDOG = 1 } board_reset_t;
+board_reset_t board_reset_cause(void);
 
 /* Run-time options of the board's command line (the emulator's semihosting
  * arguments, the host build's environment); a real board has none. */

@@ -10,6 +10,7 @@
  *
  * Lines on the console:
  *   nanokws ready <labels> labels, model every <ms> ms
+ *   restarted by the watchdog            after the banner, when the last run hung
  *   <time_ms> <label> <score>            a detection (time in the audio stream)
  *   scores <time_ms> <int8 x labels>     every model result (BOARD_OPTION_SCORES)
  *   overrun <samples>                    audio dropped because the loop fell behind
@@ -85,6 +86,9 @@ int main(void)
     print(" labels, model every ");
     print_uint(KWS_DET_STRIDE_HOPS * HOP_MS);
     print(" ms\n");
+    if (board_reset_cause() == BOARD_RESET_WATCHDOG) {
+        print("restarted by the watchdog\n");
+    }
 
     board_audio_start();
     board_watchdog_start();

@@ -558,16 +558,18 @@ def bench_stack() -> None:
     """The nano33ble firmware's worst-case stack depth (gcc's frame sizes and call graph, the image's
     vector table), against the stack the linker script reserves."""
     from nanokws.hil.firmware import ROOT, build_image
-    from nanokws.hil.stack import EXCEPTION_FRAME_BYTES, reserved_stack, worst_case
+    from nanokws.hil.stack import EXCEPTION_FRAME_BYTES, guard_bytes, reserved_stack, worst_case
 
     elf = build_image("nano33ble_stack", Path("build") / "stack")
-    report = worst_case(elf, sorted(elf.parent.rglob("*.ci")),
-                        reserved_stack(ROOT / "firmware" / "boards" / "cortex_m4f" / "sections.ld"))  # fmt: skip
+    sections = ROOT / "firmware" / "boards" / "cortex_m4f" / "sections.ld"
+    report = worst_case(elf, sorted(elf.parent.rglob("*.ci")), reserved_stack(sections))
     out.print("deepest path from reset: " + " -> ".join(f"{n} ({b} B)" for n, b in report.main_path))
     for name, depth in report.handlers:
         out.print(f"handler {name}: {depth} B, plus a {EXCEPTION_FRAME_BYTES} B exception frame")
     out.print(f"worst case {report.worst_bytes} B of {report.reserved_bytes} B reserved "
               f"(margin {report.margin_bytes} B)")  # fmt: skip
+    name, frame = report.largest_frame
+    out.print(f"largest frame {frame} B ({name}), under the {guard_bytes(sections)} B MPU guard below the stack")
 
 
 @bench_app.command("frontend")

@@ -20,6 +20,9 @@ def test_two_minute_soak_matches_the_twin_without_drift_or_overruns(small_synth,
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     report = json.loads(out.read_text())
     assert report["passed"] and report["mismatches"] == 0 and report["overruns"] == 0
+    # Two minutes of audio take over 2 s of emulated time (2e9 instructions), the watchdog's period: it
+    # would have reset the firmware had the loop not fed it.
+    assert report["restarts"] == 0
     assert report["hops"] == report["expected_hops"] == 6000
     assert report["inferences"] == report["expected_inferences"] > 500
     assert report["keywords_inserted"] >= 30

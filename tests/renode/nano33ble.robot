@@ -24,6 +24,7 @@ Should Detect Yes From The Microphone
     Execute Script                  ${CURDIR}/nano33ble.resc
     Create Terminal Tester          ${UART}    timeout=60
     Register Failing Uart String    unexpected exception
+    Register Failing Uart String    stack overflow
 
     Start Emulation
     Wait For Line On Uart           nanokws ready

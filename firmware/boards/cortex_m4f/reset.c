@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "board.h"
+#include "cortex_m4f.h"
 
 extern const uint32_t __vector_table__[];
 extern const uint32_t __data_load__[];
@@ -29,6 +30,7 @@ void Reset_Handler(void)
      * The code before this line is integer-only. */
     SCB_CPACR |= CPACR_CP10_CP11_FULL;
     __asm__ volatile("dsb\n\tisb" ::: "memory");
+    cortex_m4f_stack_guard();
 
     const uint32_t *src = __data_load__;
     for (uint32_t *dst = __data_start__; dst < __data_end__;) {

@@ -34,11 +34,16 @@ uint32_t board_audio_overruns(void)
 
 void board_watchdog_start(void)
 {
-    /* none: the emulator's run ends with its audio, the host build with its input */
+    /* none: the host build's run ends with its input */
 }
 
 void board_watchdog_feed(void)
 {
+}
+
+board_reset_t board_reset_cause(void)
+{
+    return BOARD_RESET_OTHER;
 }
 
 void board_indicate(int label)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "board.h"
+#include "cortex_m4f.h"
 #include "nano33ble.h"
 #include "nrf52840.h"
 #include "pins.h"
@@ -62,8 +63,26 @@ static void console_init(void)
     REG(UARTE0_BASE, UARTE_ENABLE) = UARTE_ENABLE_ON;
 }
 
+static board_reset_t reset_cause;
+
+/* RESETREAS keeps its bits across resets until written: read them once and
+ * clear them, so that the next reset reports only its own cause. */
+static void reset_cause_read(void)
+{
+    const uint32_t reasons = REG(POWER_BASE, POWER_RESETREAS);
+
+    REG(POWER_BASE, POWER_RESETREAS) = reasons;
+    reset_cause = (reasons & POWER_RESETREAS_DOG) ? BOARD_RESET_WATCHDOG : BOARD_RESET_OTHER;
+}
+
+board_reset_t board_reset_cause(void)
+{
+    return reset_cause;
+}
+
 void board_init(void)
 {
+    reset_cause_read();
     nvic_reset();
     hfxo_start();
     cycle_counter_start();
@@ -123,23 +142,17 @@ _Noreturn void board_exit(int code)
     }
 }
 
-_Noreturn void board_fault(void)
+_Noreturn void board_fault_handler(void)
 {
-    /* Name the exception (IPSR: 3 = HardFault, 16 + n = IRQ n) so that a test
-     * watching the console (Renode's) fails at once instead of timing out.
-     * Only if the console is up: before board_init the UART never ends a
-     * transfer and the message would hang the handler. */
-    uint32_t ipsr;
-    char message[] = "nanokws: unexpected exception 000\n";
-    const size_t digits = sizeof message - 5; /* index of the first digit */
+    /* Reported so that a test watching the console (Renode's) fails at once
+     * instead of timing out. Only if the console is up: before board_init the
+     * UART never ends a transfer and the message would hang the handler. Then
+     * the core halts, and the watchdog, once started, resets it. */
+    char message[CORTEX_M4F_FAULT_MESSAGE_BYTES];
+    const size_t length = cortex_m4f_fault_message(message, sizeof message);
 
-    __asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
-    ipsr &= 0x1FFu;
-    message[digits] = (char)('0' + ipsr / 100u);
-    message[digits + 1] = (char)('0' + ipsr / 10u % 10u);
-    message[digits + 2] = (char)('0' + ipsr % 10u);
     if (REG(UARTE0_BASE, UARTE_ENABLE) == UARTE_ENABLE_ON) {
-        board_uart_write(message, sizeof message - 1);
+        board_uart_write(message, length);
     }
     board_exit(1);
 }

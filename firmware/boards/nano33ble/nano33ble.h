@@ -9,8 +9,4 @@ void leds_init(void);
 /* Interrupt handlers named in the vector table (startup.c). */
 void PDM_IRQHandler(void);
 
-/* Report an exception nothing handles on the console, if it is running, and
- * halt (board.c). */
-_Noreturn void board_fault(void);
-
 #endif

@@ -35,6 +35,11 @@
 #define CLOCK_HFCLKSTAT_SRC_XTAL (1u << 0)
 #define CLOCK_HFCLKSTAT_STATE_RUNNING (1u << 16)
 
+/* ---- POWER: why the chip last reset ---- */
+#define POWER_BASE 0x40000000u
+#define POWER_RESETREAS 0x400u /* sticky cause bits; write 1 to clear */
+#define POWER_RESETREAS_DOG (1u << 1)
+
 /* ---- WDT: watchdog timer, counting the 32.768 kHz low-frequency clock ---- */
 #define WDT_BASE 0x40010000u
 #define WDT_TASKS_START 0x000u

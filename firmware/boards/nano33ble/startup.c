@@ -1,11 +1,13 @@
 /* Vector table of the nRF52840: the initial stack pointer, the 15 Cortex-M
  * exceptions, then the 48 peripheral interrupts (IRQ n is vector 16 + n).
  *
- * Handled: reset and the PDM (audio.c). Anything else is a bug or a
- * peripheral left enabled by someone else; it is reported on the console and
- * the core halts (board_fault), so it is never silently ignored. */
+ * Handled: reset and the PDM (audio.c). Anything else is a fault, a bug or a
+ * peripheral left enabled by someone else; it goes to Fault_Handler, which
+ * reports it on the console and halts (board_fault_handler), so it is never
+ * silently ignored. */
 #include <stdint.h>
 
+#include "cortex_m4f.h"
 #include "nano33ble.h"
 #include "nrf52840.h"
 
@@ -14,11 +16,6 @@
 
 extern uint32_t __stack_top__[];
 void Reset_Handler(void);
-
-static void unexpected_exception(void)
-{
-    board_fault();
-}
 
 struct vector_table {
     uint32_t *initial_sp;
@@ -33,8 +30,8 @@ __extension__ __attribute__((section(".isr_vector"), used)) static const struct 
     .handler =
         {
             [0] = Reset_Handler,
-            [1 ... IRQ_VECTOR(PDM_IRQN) - 1] = unexpected_exception,
+            [1 ... IRQ_VECTOR(PDM_IRQN) - 1] = Fault_Handler,
             [IRQ_VECTOR(PDM_IRQN)] = PDM_IRQHandler,
-            [IRQ_VECTOR(PDM_IRQN) + 1 ... HANDLERS - 1] = unexpected_exception,
+            [IRQ_VECTOR(PDM_IRQN) + 1 ... HANDLERS - 1] = Fault_Handler,
         },
 };

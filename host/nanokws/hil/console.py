@@ -14,6 +14,7 @@ SCORES = re.compile(r"^scores (\d+)((?: -?\d+)+)$")
 DETECTION = re.compile(r"^(\d+) (\S+) (\d\.\d\d)$")
 OVERRUN = re.compile(r"^overrun (\d+)$")
 END = re.compile(r"^end((?: \w+=\d+)+)$")
+WATCHDOG = "restarted by the watchdog"
 
 
 class ConsoleError(NanokwsError):
@@ -29,6 +30,8 @@ class Console:
     detections: list[str] = field(default_factory=list)  # the lines, "<time_ms> <label> <score>"
     overruns: list[int] = field(default_factory=list)
     summary: dict[str, int] = field(default_factory=dict)
+    boots: int = 0  # "ready" lines: more than one means the firmware restarted; the results are the last boot's
+    watchdog_restarts: int = 0
 
     @property
     def outputs(self) -> np.ndarray:
@@ -40,7 +43,10 @@ def parse_console(text: str) -> Console:
     console = Console()
     for number, line in enumerate(text.splitlines(), start=1):
         if m := READY.match(line):
+            console = Console(boots=console.boots + 1, watchdog_restarts=console.watchdog_restarts)
             console.labels, console.stride_ms = int(m[1]), int(m[2])
+        elif line == WATCHDOG:
+            console.watchdog_restarts += 1
         elif m := SCORES.match(line):
             console.score_times_ms.append(int(m[1]))
             console.scores.append([int(v) for v in m[2].split()])

@@ -49,14 +49,26 @@ class Qemu:
             raise ToolMissingError("qemu-system-arm is not installed", hint=INSTALL_QEMU)
         self.binary = found
 
-    def command(self, elf: Path, audio_file: Path, *, scores: bool) -> list[str]:
-        args = f"enable=on,target=native,arg=firmware.elf,arg={audio_file}" + (",arg=--scores" if scores else "")
+    def command(self, elf: Path, audio_file: Path, *, scores: bool, board_options: tuple[str, ...] = ()) -> list[str]:
+        options = (*(("--scores",) if scores else ()), *board_options)
+        args = f"enable=on,target=native,arg=firmware.elf,arg={audio_file}" + "".join(f",arg={o}" for o in options)
         return [
             self.binary, "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "stdio",
             "-icount", "shift=0", "-semihosting-config", args, "-kernel", str(elf),
         ]  # fmt: skip
 
-    def run(self, elf: Path, audio: np.ndarray, *, scores: bool = False, timeout_s: float = 600) -> EmulatorRun:
+    def run(
+        self,
+        elf: Path,
+        audio: np.ndarray,
+        *,
+        scores: bool = False,
+        timeout_s: float = 600,
+        board_options: tuple[str, ...] = (),
+        expect_status: int = 0,
+    ) -> EmulatorRun:
+        """As Emulator.run; `board_options` go to the emulated board (its fault injection, board.c), and an
+        exit status other than `expect_status` is an error."""
         if not elf.is_file():
             raise EmulatorError("no firmware image", path=elf, hint="build it: make firmware")
         with tempfile.TemporaryDirectory(prefix="nanokws-hil-") as work:
@@ -65,14 +77,14 @@ class Qemu:
             start = time.perf_counter()
             try:
                 result = subprocess.run(
-                    self.command(elf, audio_file, scores=scores),
+                    self.command(elf, audio_file, scores=scores, board_options=board_options),
                     capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout_s, check=False,
                 )  # fmt: skip
             except subprocess.TimeoutExpired as e:
                 raise EmulatorError(f"the emulated firmware did not exit within {timeout_s:.0f} s", path=elf) from e
             seconds = time.perf_counter() - start
         console = result.stdout.decode(errors="replace")
-        if result.returncode != 0:
+        if result.returncode != expect_status:
             raise EmulatorError(
                 f"the emulated firmware exited with status {result.returncode}:\n{console[-2000:]}"
                 f"{result.stderr.decode(errors='replace')[-2000:]}",

@@ -29,6 +29,7 @@ class SoakReport:
     inferences: int
     expected_inferences: int
     overruns: int
+    restarts: int  # boots after the first (a watchdog reset, say): must be none
     found: int  # inserted keywords the firmware reported, right label, within the clip's second
     wall_seconds: float
 
@@ -39,6 +40,7 @@ class SoakReport:
             and self.hops == self.expected_hops
             and self.inferences == self.expected_inferences
             and self.overruns == 0
+            and self.restarts == 0
         )
 
     def to_dict(self) -> dict[str, float | int | bool]:
@@ -76,6 +78,7 @@ def soak(emulator: Emulator, elf: Path, model: bytes, info: ModelInfo, clips: np
         inferences=int(end.get("inferences", -1)),
         expected_inferences=expected_inferences,
         overruns=max(int(end.get("overruns", -1)), len(result.console.overruns)),
+        restarts=result.console.boots - 1,
         found=found,
         wall_seconds=round(wall, 1),
     )

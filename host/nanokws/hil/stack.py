@@ -151,6 +151,7 @@ class StackReport:
     main_path: tuple[tuple[str, int], ...]  # the deepest chain from Reset_Handler: (function, frame)
     handlers: tuple[tuple[str, int], ...]  # each other handler and its own depth (frame included)
     reserved_bytes: int
+    largest_frame: tuple[str, int] = ("", 0)  # the one function that moves sp the furthest at once
 
     @property
     def margin_bytes(self) -> int:
@@ -194,7 +195,9 @@ def bound(
     if problems:
         raise StackError("cannot bound the stack:\n  " + "\n  ".join(sorted(set(problems))))
     worst = main_depth + sum(d + EXCEPTION_FRAME_BYTES for _, d in others)
-    return StackReport(worst, main_path, others, reserved_bytes)
+    reached = {name for name, _ in main_path} | set(depth)
+    largest = max(((frames[n], n) for n in reached if n in frames), default=(0, ""))
+    return StackReport(worst, main_path, others, reserved_bytes, (largest[1], largest[0]))
 
 
 def worst_case(elf: Path, ci_files: Iterable[Path], reserved_bytes: int) -> StackReport:
@@ -215,3 +218,12 @@ def reserved_stack(linker_script: Path) -> int:
     if m is None:
         raise StackError("no __stack_size__ default", path=linker_script)
     return int(m.group(1)) * {"": 1, "K": 1024, "M": 1024 * 1024}[m.group(2)]
+
+
+def guard_bytes(linker_script: Path) -> int:
+    """`__stack_guard_size__`: the MPU guard under the stack (boards/cortex_m4f/mpu.c). A frame larger than
+    it could step over it, so every frame must be smaller."""
+    m = re.search(r"__stack_guard_size__\s*=\s*(\d+)\s*;", linker_script.read_text(encoding="utf-8"))
+    if m is None:
+        raise StackError("no __stack_guard_size__", path=linker_script)
+    return int(m.group(1))
