@@ -38,7 +38,7 @@ from nanokws.tflite.metadata import model_info, quantize_input
 ROOT = Path(__file__).resolve().parents[1]
 ARM_GCC = "arm-none-eabi-gcc"
 ARM_FLAGS = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")
-DSP_ASM = KERNEL_DIR / "conv_dsp_m4.S"
+DSP_ASM = sorted(KERNEL_DIR.glob("*.S"))  # the DSP kernels' assembly
 STRICT = ("-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-Wpedantic", "-Wconversion", "-Wshadow")
 
 N_INPUTS = 1000
@@ -148,7 +148,7 @@ def test_cortex_m4_build_has_one_static_arena_and_no_other_data(exported: Export
     scratch (.bss), weights and parameters are read-only, and nothing but the kernels (and libc's memset
     and memcpy) is called."""
     objects = []
-    sources = [exported.out_dir / "kws_model.c", exported.out_dir / "model_data.c", *kernel_sources(), DSP_ASM]
+    sources = [exported.out_dir / "kws_model.c", exported.out_dir / "model_data.c", *kernel_sources(), *DSP_ASM]
     for source in sources:
         obj = tmp_path / f"{source.stem}.o"
         includes = (f"-I{KERNEL_DIR}", f"-I{exported.out_dir}")

@@ -72,6 +72,30 @@ static inline int32_t kws_smlad(uint32_t a, uint32_t b, int32_t acc)
 #endif
 }
 
+/* PKHBT a, b, LSL #16: the low half of a below the low half of b. */
+static inline uint32_t kws_pkhbt(uint32_t a, uint32_t b)
+{
+#if KWS_DSP_NATIVE
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return (a & 0xFFFFu) | b << 16;
+#endif
+}
+
+/* PKHTB a, b, ASR #16: the high half of a above the high half of b. */
+static inline uint32_t kws_pkhtb(uint32_t a, uint32_t b)
+{
+#if KWS_DSP_NATIVE
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return (a & 0xFFFF0000u) | b >> 16;
+#endif
+}
+
 /* SXTB16: bytes 0 and 2 of x, sign-extended into the two halves. */
 static inline uint32_t kws_sxtb16(uint32_t x)
 {

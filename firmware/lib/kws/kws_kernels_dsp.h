@@ -21,8 +21,9 @@
  * 4][channel of the pair][4 values], channels padded to even with zeros.
  *
  * DEPTHWISE_CONV_2D (stride 1, dilation 1, one output per input channel):
- * each channel's padded input is copied into int16 column-major planes so
- * that vertically adjacent inputs share a word; two vertically adjacent
+ * each channel's padded input is copied into an int16 column-major plane so
+ * that vertically adjacent inputs share a word, KWS_DSP_DW_PLANES channels at
+ * a time (one word load feeds four planes); two vertically adjacent
  * outputs per step, filter taps paired down each column
  * (depthwise_conv_dsp_s8.c). Weights:
  * [channel][filter column][pairs of taps down the column], the last pair of
@@ -51,8 +52,6 @@ typedef struct {
     kws_activation activation;
 } kws_dsp_conv_params;
 
-#define KWS_DSP_PLANE_SLACK 4
-
 /* Pixels a block of the conv kernel's matrix product (its 2x3 register blocking). */
 #define KWS_DSP_ROWS_SLOTS 3
 
@@ -65,7 +64,7 @@ typedef struct {
 typedef struct {
     int32_t zero_point;
     kws_hw padding;
-    int32_t plane_h; /* rows of the column-major plane: even, >= output h + filter h */
+    int32_t plane_h; /* rows of the column-major plane: even, >= output h + 2 * pairs - 1 */
     int32_t plane_w; /* columns: output w + filter w - 1 */
     int32_t pairs;   /* tap pairs per filter column: (filter h + 1) / 2 */
     kws_activation activation;
@@ -77,8 +76,11 @@ void kws_dsp_conv_s8(const kws_dsp_conv_params *params, const kws_dims *input_di
                      const kws_dims *filter_dims, const int16_t *weights, const int32_t *channel_data,
                      const kws_dims *output_dims, int8_t *output, int16_t *scratch);
 
-/* weights: NULL, the taps are in channel_data (depthwise_conv_dsp_s8.c). Scratch: 2 * plane_h * plane_w +
- * KWS_DSP_PLANE_SLACK int16. */
+/* Channels the depthwise kernel copies into planes at once: the four int8 of one word. */
+#define KWS_DSP_DW_PLANES 4
+
+/* weights: NULL, the taps are in channel_data (depthwise_conv_dsp_s8.c). Scratch: KWS_DSP_DW_PLANES planes
+ * of plane_h * plane_w int16. */
 void kws_dsp_depthwise_conv_s8(const kws_dsp_dw_params *params, const kws_dims *input_dims,
                                const int8_t *input, const kws_dims *filter_dims, const int16_t *weights,
                                const int32_t *channel_data, const kws_dims *output_dims, int8_t *output,

@@ -173,10 +173,12 @@ def _depthwise(step: Step) -> DspLayer | None:
     pairs = (fh + 1) // 2
     table = np.zeros((channels, fw, 2 * pairs), np.int64)  # [c][kx][ky, padded to even]
     table[:, :, :fh] = taps.transpose(2, 1, 0) * scale[:, None, None]
+    if fh == 3:  # (t0, t1), (t1, t2): the pair of outputs y, y + 1 in four MACs (depthwise_dsp_m4.S)
+        table[:, :, 2:] = table[:, :, 1:3]
     lo16, hi16 = table[:, :, 0::2] & 0xFFFF, table[:, :, 1::2]
     words = (lo16 + hi16 * 65536).reshape(channels, fw * pairs)  # (lo, hi) int16 pairs as int32 words
     out_h, out_w = int(p["output_dims"][1]), int(p["output_dims"][2])
-    plane_h = -(-(out_h + fh - 1) // 2) * 2
+    plane_h = -(-(out_h + 2 * pairs - 1) // 2) * 2  # the last output's tap pairs read that far
     plane_w = out_w + fw - 1
     params = {
         "zero_point": -int(p["input_offset"]),
@@ -191,8 +193,8 @@ def _depthwise(step: Step) -> DspLayer | None:
     return DspLayer(
         "depthwise_conv", params, _dims(p["input_dims"]), _dims(p["filter_dims"]), _dims(p["output_dims"]),
         weights=np.zeros(0, np.int16), channels=blocks,
-        # E and O words: two int16 per plane row
-        scratch_elements=2 * plane_h * plane_w + header_constant("KWS_DSP_PLANE_SLACK"),
+        # an int16 plane for each channel copied at once
+        scratch_elements=header_constant("KWS_DSP_DW_PLANES") * plane_h * plane_w,
     )  # fmt: skip
 
 
