@@ -143,6 +143,7 @@ static void pad_input(const kws_dsp_conv_params *p, const kws_dims *in_dims, con
 static void fill_pointwise(const int8_t *src, int32_t in_c, int32_t slot, int16_t *scratch)
 {
     uint32_t *dst = (uint32_t *)(void *)scratch + slot * 2;
+#pragma GCC unroll 4 /* the loop's own instructions would cost half again as much as the copying */
     for (int32_t i = 0; i < in_c; i += 4, dst += GROUP_WORDS) {
         unpack4(src + i, dst);
     }
@@ -152,11 +153,10 @@ static void fill_pointwise(const int8_t *src, int32_t in_c, int32_t slot, int16_
 /* conv_dsp_m4.S: every channel pair of one block of three consecutive pixels (outputs stride bytes apart). */
 typedef struct {
     const uint32_t *rows;
-    const uint32_t *weights;
-    const int32_t *channels;
+    const uint32_t *stream; /* the layer's constants (kws_kernels_dsp.h) */
     int8_t *out;
     int32_t stride;
-    int32_t pairs;
+    const int8_t *out_end; /* out + channels: where the channel pairs end */
 } kws_dsp_gemm_args;
 
 void kws_dsp_gemm_2x3_a1024(const kws_dsp_gemm_args *args);
@@ -233,20 +233,22 @@ static inline int8_t clamped(int32_t v, int32_t lo, int32_t hi, const int clamp)
 }
 
 /* The three pixels of the scratch, every output channel, into out[0..2] (the same pointer twice where a
- * block runs past the last pixel: its slots then repeat one). ch: per channel bias, multiplier, offset,
- * right shift. */
+ * block runs past the last pixel: its slots then repeat one). w: the layer's constant stream. */
 static inline __attribute__((always_inline)) void multiply(const uint32_t *rows, const uint32_t *w,
-                                                           const int32_t *ch, int32_t groups, int32_t align,
-                                                           int32_t channels, int8_t *const out[SLOTS], int32_t lo,
-                                                           int32_t hi, const int clamp)
+                                                           int32_t groups, int32_t align, int32_t channels,
+                                                           int8_t *const out[SLOTS], int32_t lo, int32_t hi,
+                                                           const int clamp)
 {
     int8_t *o0 = out[0], *o1 = out[1], *o2 = out[2];
-    for (int32_t c = 0; c < channels; c += 2, ch += 8) {
-        int32_t a[2 * SLOTS] = {ch[0], ch[0], ch[0], ch[4], ch[4], ch[4]};
-        w = dot_2x3(rows, w, groups, align, a);
+    for (int32_t c = 0; c < channels; c += 2) {
+        const int32_t b0 = (int32_t)w[0], b1 = (int32_t)w[1];
+        int32_t a[2 * SLOTS] = {b0, b0, b0, b1, b1, b1};
+        w = dot_2x3(rows, w + 2, groups, align, a);
         /* All loads before the first store: an int8 store may alias anything, so the compiler would
          * reload the constants after each. */
-        const int32_t m0 = ch[1], k0 = ch[2], r0 = ch[3], m1 = ch[5], k1 = ch[6], r1 = ch[7];
+        const int32_t m0 = (int32_t)w[0], k0 = (int32_t)w[1], r0 = (int32_t)w[2];
+        const int32_t m1 = (int32_t)w[3], k1 = (int32_t)w[4], r1 = (int32_t)w[5];
+        w += 6;
         const int8_t v00 = clamped(kws_dsp_requantize(a[0], m0, k0, r0), lo, hi, clamp);
         const int8_t v01 = clamped(kws_dsp_requantize(a[1], m0, k0, r0), lo, hi, clamp);
         const int8_t v02 = clamped(kws_dsp_requantize(a[2], m0, k0, r0), lo, hi, clamp);
@@ -265,8 +267,8 @@ static inline __attribute__((always_inline)) void multiply(const uint32_t *rows,
 }
 
 void kws_dsp_conv_s8(const kws_dsp_conv_params *params, const kws_dims *input_dims, const int8_t *input,
-                     const kws_dims *filter_dims, const int16_t *weights, const int32_t *channel_data,
-                     const kws_dims *output_dims, int8_t *output, int16_t *scratch)
+                     const kws_dims *filter_dims, const int32_t *channel_data, const kws_dims *output_dims,
+                     int8_t *output, int16_t *scratch)
 {
     const int32_t out_h = output_dims->h, out_w = output_dims->w, in_c = input_dims->c;
     const int32_t pixels = output_dims->n * out_h * out_w, channels = params->channels;
@@ -276,7 +278,7 @@ void kws_dsp_conv_s8(const kws_dsp_conv_params *params, const kws_dims *input_di
                           params->stride.w == 1 && params->padding.h == 0 && params->padding.w == 0 &&
                           (in_c & 3) == 0 && params->depth == in_c && input_dims->h == out_h &&
                           input_dims->w == out_w;
-    const uint32_t *w = (const uint32_t *)(const void *)weights;
+    const uint32_t *w = (const uint32_t *)(const void *)channel_data;
     /* The rows end at the scratch's aligned boundary (SLOTS * depth int16 before it). */
     int16_t *rows16 = scratch + params->rows_align / 2 - SLOTS * params->depth;
     const uint32_t *rows = (const uint32_t *)(const void *)rows16;
@@ -306,7 +308,7 @@ void kws_dsp_conv_s8(const kws_dsp_conv_params *params, const kws_dims *input_di
 #if KWS_DSP_NATIVE
         /* Whole blocks of even channels without a clamp: the assembly version (conv_dsp_m4.S). */
         if (!clamp && (channels & 1) == 0 && p + SLOTS <= pixels) {
-            const kws_dsp_gemm_args args = {rows, w, channel_data, out[0], channels, channels / 2};
+            const kws_dsp_gemm_args args = {rows, w, out[0], channels, out[0] + channels};
             if (params->rows_align == 1024) {
                 kws_dsp_gemm_2x3_a1024(&args);
             } else {
@@ -317,13 +319,13 @@ void kws_dsp_conv_s8(const kws_dsp_conv_params *params, const kws_dims *input_di
 #endif
         /* Four inlined copies, each with its alignment and clamp constant. */
         if (params->rows_align == 1024 && !clamp) {
-            multiply(rows, w, channel_data, groups, 1024, channels, out, lo, hi, 0);
+            multiply(rows, w, groups, 1024, channels, out, lo, hi, 0);
         } else if (params->rows_align == 1024) {
-            multiply(rows, w, channel_data, groups, 1024, channels, out, lo, hi, 1);
+            multiply(rows, w, groups, 1024, channels, out, lo, hi, 1);
         } else if (!clamp) {
-            multiply(rows, w, channel_data, groups, 2048, channels, out, lo, hi, 0);
+            multiply(rows, w, groups, 2048, channels, out, lo, hi, 0);
         } else {
-            multiply(rows, w, channel_data, groups, 2048, channels, out, lo, hi, 1);
+            multiply(rows, w, groups, 2048, channels, out, lo, hi, 1);
         }
     }
 }

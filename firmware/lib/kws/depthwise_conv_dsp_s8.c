@@ -189,11 +189,9 @@ static void channel(const kws_dsp_dw_params *params, const kws_dims *filter_dims
 }
 
 void kws_dsp_depthwise_conv_s8(const kws_dsp_dw_params *params, const kws_dims *input_dims,
-                               const int8_t *input, const kws_dims *filter_dims, const int16_t *weights,
-                               const int32_t *channel_data, const kws_dims *output_dims, int8_t *output,
-                               int16_t *scratch)
+                               const int8_t *input, const kws_dims *filter_dims, const int32_t *channel_data,
+                               const kws_dims *output_dims, int8_t *output, int16_t *scratch)
 {
-    (void)weights; /* the taps are in channel_data's blocks */
     const int32_t in_h = input_dims->h, in_w = input_dims->w, channels = input_dims->c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w;
     const int32_t block = filter_dims->w * params->pairs + 4;

@@ -9,7 +9,7 @@
  *    sum(weights)) * 2^(left + 1), so the inner loops multiply raw inputs;
  *    padding therefore reads as the input zero point, which adds nothing;
  *  - each output channel has four int32: bias', multiplier, offset K and
- *    right shift (kws_dsp.h), side by side.
+ *    right shift (kws_dsp.h).
  *
  * CONV_2D and FULLY_CONNECTED are one matrix product: each output pixel's
  * receptive field becomes an int16 row of `depth` values (a multiple of 4,
@@ -17,8 +17,12 @@
  * time (2x3 register blocking: per group, one LDM and three LDRD feed twelve
  * SMLADs). Within every group of
  * four, rows and weights are ordered 0, 2, 1, 3: the order SXTB16 and
- * SXTB16 ROR #8 unpack four int8 inputs in. Weights: [channel pair][group of
- * 4][channel of the pair][4 values], channels padded to even with zeros.
+ * SXTB16 ROR #8 unpack four int8 inputs in. The constants are one stream
+ * of words in the order the kernel reads them, for each pair of output
+ * channels (padded to even with zeros): the two bias', then per group of
+ * four values the weights of the pair's first channel (two words of int16)
+ * and of its second, then multiplier, offset K and right shift of the first
+ * channel and of the second.
  *
  * DEPTHWISE_CONV_2D (stride 1, dilation 1, one output per input channel):
  * each channel's padded input is copied into an int16 column-major plane so
@@ -70,21 +74,20 @@ typedef struct {
     kws_activation activation;
 } kws_dsp_dw_params;
 
-/* Scratch: rows_align bytes, aligned to rows_align (rows of three pixels), then the padded input's
- * padded.h * padded.w * input channels bytes. */
+/* channel_data: the constant stream above. Scratch: rows_align bytes, aligned to rows_align (rows of
+ * three pixels), then the padded input's padded.h * padded.w * input channels bytes. */
 void kws_dsp_conv_s8(const kws_dsp_conv_params *params, const kws_dims *input_dims, const int8_t *input,
-                     const kws_dims *filter_dims, const int16_t *weights, const int32_t *channel_data,
-                     const kws_dims *output_dims, int8_t *output, int16_t *scratch);
+                     const kws_dims *filter_dims, const int32_t *channel_data, const kws_dims *output_dims,
+                     int8_t *output, int16_t *scratch);
 
 /* Channels the depthwise kernel copies into planes at once: the four int8 of one word. */
 #define KWS_DSP_DW_PLANES 4
 
-/* weights: NULL, the taps are in channel_data (depthwise_conv_dsp_s8.c). Scratch: KWS_DSP_DW_PLANES planes
- * of plane_h * plane_w int16. */
+/* channel_data: per channel the tap words, then bias', M, K, right (depthwise_conv_dsp_s8.c).
+ * Scratch: KWS_DSP_DW_PLANES planes of plane_h * plane_w int16. */
 void kws_dsp_depthwise_conv_s8(const kws_dsp_dw_params *params, const kws_dims *input_dims,
-                               const int8_t *input, const kws_dims *filter_dims, const int16_t *weights,
-                               const int32_t *channel_data, const kws_dims *output_dims, int8_t *output,
-                               int16_t *scratch);
+                               const int8_t *input, const kws_dims *filter_dims, const int32_t *channel_data,
+                               const kws_dims *output_dims, int8_t *output, int16_t *scratch);
 
 /* AVERAGE_POOL_2D (avg_pool_dsp_s8.c): input channels a multiple of 4, at most this many values a window. */
 #define KWS_DSP_POOL_MAX_WINDOW 255

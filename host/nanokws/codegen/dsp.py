@@ -11,6 +11,7 @@ qualifies only when the fast requantization (kws_dsp.h) is provably exact for ev
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping
@@ -46,16 +47,14 @@ class DspLayer:
     input_dims: tuple[int, int, int, int]
     filter_dims: tuple[int, int, int, int]
     output_dims: tuple[int, int, int, int]
-    weights: np.ndarray = field(compare=False, repr=False)  # int16, flat, in the kernel's order
-    # int32 per (padded) channel: [bias', M, K, right]; depthwise: the tap pairs first, as words
+    # int32 words, weights and per-channel constants in the order the kernel reads them (kws_kernels_dsp.h)
     channels: np.ndarray = field(compare=False, repr=False)
     scratch_elements: int  # int16 values of scratch the call needs
 
     @property
     def arrays(self) -> tuple[ConstArray, ...]:
         """The layer's constants as `op<index>_dsp_<role>` arrays in flash."""
-        weights = (ConstArray("dsp_weights", "int16_t", self.weights),) if self.weights.size else ()
-        return (*weights, ConstArray("dsp_channels", "int32_t", self.channels.reshape(-1)))
+        return (ConstArray("dsp_channels", "int32_t", self.channels.reshape(-1)),)
 
     @property
     def nbytes(self) -> int:
@@ -117,11 +116,16 @@ def _conv(step: Step, in_dims: tuple[int, ...], f_dims: tuple[int, ...], out_dim
     table[:channels, : rows.shape[1]] = rows * scale[:, None]
     order = np.array(SXTB16_ORDER)
     table = table.reshape(padded, depth // 4, 4)[:, :, np.argsort(order)]
-    # [pair][group][channel of the pair][4]
-    weights = table.reshape(padded // 2, 2, depth // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
+    # [pair][group][channel of the pair][4] int16, as words of two
+    halves = table.reshape(padded // 2, 2, depth // 4, 4).transpose(0, 2, 1, 3).reshape(padded // 2, depth, 2)
+    words = (halves[..., 0] & 0xFFFF) + halves[..., 1] * 65536  # int32: the high half carries the sign
 
     def pad(values: np.ndarray, fill: int) -> np.ndarray:
         return np.concatenate([values, np.full(padded - channels, fill, np.int64)])
+
+    bias, mult, offset, right = pad(bias, 0), pad(mult, 1 << 30), pad(offset, 0), pad(right, 1)
+    tail = np.stack([mult, offset, right], axis=1).reshape(padded // 2, 6)  # M, K, right of both channels
+    stream = np.concatenate([bias.reshape(padded // 2, 2), words, tail], axis=1)
 
     # Convolutions other than pointwise read a copy of the input padded with the zero point (no bounds
     # tests in the row fill): (h, w) of the copy, (0, 0) for none.
@@ -147,8 +151,7 @@ def _conv(step: Step, in_dims: tuple[int, ...], f_dims: tuple[int, ...], out_dim
     }
     return DspLayer(
         "conv", params, _dims(in_dims), _dims(f_dims), _dims(out_dims),
-        weights=weights.astype(np.int16),
-        channels=np.stack([pad(bias, 0), pad(mult, 1 << 30), pad(offset, 0), pad(right, 1)], axis=1),
+        channels=stream,
         scratch_elements=rows_bytes // 2 + (padded_bytes + 1) // 2,
     )  # fmt: skip
 
@@ -192,7 +195,7 @@ def _depthwise(step: Step) -> DspLayer | None:
     blocks = np.concatenate([words, np.stack([bias, mult, offset, right], axis=1)], axis=1)
     return DspLayer(
         "depthwise_conv", params, _dims(p["input_dims"]), _dims(p["filter_dims"]), _dims(p["output_dims"]),
-        weights=np.zeros(0, np.int16), channels=blocks,
+        channels=blocks,
         # an int16 plane for each channel copied at once
         scratch_elements=header_constant("KWS_DSP_DW_PLANES") * plane_h * plane_w,
     )  # fmt: skip
@@ -207,8 +210,7 @@ def align_rows(layers: Mapping[int, DspLayer]) -> tuple[dict[int, DspLayer], int
         if d.kind == "conv":
             params = {**d.params, "rows_align": align}
             padded_bytes = params["padded"][0] * params["padded"][1] * d.input_dims[3]
-            d = DspLayer(d.kind, params, d.input_dims, d.filter_dims, d.output_dims, weights=d.weights,
-                         channels=d.channels, scratch_elements=align // 2 + (padded_bytes + 1) // 2)  # fmt: skip
+            d = dataclasses.replace(d, params=params, scratch_elements=align // 2 + (padded_bytes + 1) // 2)
         out[index] = d
     return out, align
 
