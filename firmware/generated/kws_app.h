@@ -3,9 +3,9 @@
  * Do not edit: change the model or the template and export again.
  *
  * model: model_int8.tflite
- *        sha256 720c0e5bf241696b3710a69535062dac63b7efa78b13a61cb46d68ca935da02d
+ *        sha256 b76cb80e7ed12f877b88c799d34210de1973e47c4c13f8fc1101bed699b0ee55
  * detector: DetectorConfig
- *           sha256 7c319730b55e2accbc99c66aa8a4a9e109b68f912c97def97f2da2610d7ce283
+ *           sha256 5a23baf969793ec9868d41c67c1d1c45963aa31eb389d5dd57b8592614e7542f
  */
 #ifndef NANOKWS_KWS_APP_H
 #define NANOKWS_KWS_APP_H
@@ -20,7 +20,7 @@
  * last KWS_DET_WINDOW_MS ms, at least KWS_DET_MIN_RESULTS of them, reaches
  * KWS_DET_THRESHOLD, and no keyword was reported in the last
  * KWS_DET_SUPPRESSION_MS ms. */
-#define KWS_DET_STRIDE_HOPS 10
+#define KWS_DET_STRIDE_HOPS 5
 #define KWS_DET_WINDOW_MS 1000
 #define KWS_DET_THRESHOLD 200
 #define KWS_DET_SUPPRESSION_MS 1500

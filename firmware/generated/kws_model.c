@@ -3,7 +3,7 @@
  * Do not edit: change the model or the template and export again.
  *
  * model: model_int8.tflite
- *        sha256 720c0e5bf241696b3710a69535062dac63b7efa78b13a61cb46d68ca935da02d
+ *        sha256 b76cb80e7ed12f877b88c799d34210de1973e47c4c13f8fc1101bed699b0ee55
  */
 #include "kws_model.h"
 

@@ -122,7 +122,7 @@ class DetectorConfig:
     last `suppression_ms`. Starting point: TFLM micro_speech's RecognizeCommands defaults.
     """
 
-    stride_hops: int = 10  # 200 ms at 20 ms hops: five results in a 1 s window
+    stride_hops: int = 5  # 100 ms at 20 ms hops: ten results in a 1 s window
     window_ms: int = 1000
     threshold: int = 200  # of 255
     suppression_ms: int = 1500
