@@ -2,7 +2,9 @@
 shapes chosen to reach every path: odd channel and pixel counts, one input channel, strides, dilation,
 VALID padding, filters other than 3x3, fused ReLU6 (the clamp), a matrix deep enough for the 2 KB row
 alignment, per-channel FULLY_CONNECTED and the average pool. On the host their C models of SMLAD, SXTB16,
-SMMLAR and SSAT run under AddressSanitizer and UBSan; in the emulator the real instructions run."""
+SMMLAR and SSAT run under AddressSanitizer and UBSan; in the emulator the real instructions run. A second
+model takes the 3x3 depthwise assembly through odd and even heights, a remainder of channels beyond the
+groups of four, one-column maps and no padding."""
 
 from __future__ import annotations
 
@@ -42,6 +44,40 @@ def awkward_model() -> bytes:
     return full_int8(model, (s[..., None] for s in mfcc_like(64)))
 
 
+def depthwise_heights_model() -> bytes:
+    import keras
+    from keras import layers
+
+    from nanokws.tflite.convert import full_int8
+
+    keras.utils.set_random_seed(43)
+    inputs = keras.Input(shape=(49, 10, 1), batch_size=1)
+    x = layers.Conv2D(8, (3, 3), strides=(2, 3), padding="same", activation="relu")(inputs)  # 25 x 4
+    x = layers.DepthwiseConv2D((3, 3), padding="same")(x)  # odd height
+    x = layers.Conv2D(9, (2, 1), activation="relu")(x)  # 24 x 4 x 9
+    x = layers.DepthwiseConv2D((3, 3), padding="same")(x)  # even height, one channel past two groups
+    x = layers.DepthwiseConv2D((3, 3), padding="valid")(x)  # 22 x 2, no padding
+    x = layers.Conv2D(4, (1, 2), activation="relu")(x)  # 22 x 1
+    x = layers.DepthwiseConv2D((3, 3), padding="same")(x)  # one column
+    x = layers.AveragePooling2D(pool_size=(int(x.shape[1]), int(x.shape[2])))(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(12)(x)
+    model = keras.Model(inputs, layers.Softmax()(x))
+    randomised(model)
+    return full_int8(model, (s[..., None] for s in mfcc_like(64)))
+
+
+MODELS = {"awkward": awkward_model, "depthwise_heights": depthwise_heights_model}
+
+
+@pytest.fixture(scope="module", params=sorted(MODELS))
+def exported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, Path]:
+    model = MODELS[request.param]()
+    out = tmp_path_factory.mktemp(request.param)
+    export_model(model, out, f"{request.param}.tflite")
+    return model, out
+
+
 @pytest.fixture(scope="module")
 def awkward(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, Path]:
     model = awkward_model()
@@ -63,16 +99,16 @@ def test_every_weighted_layer_and_the_pool_take_the_dsp_kernels(awkward: tuple[b
     assert "kws_dsp_avg_pool_s8" in (out / "kws_model.c").read_text()
 
 
-def test_dsp_kernels_equal_tflm_on_the_host(awkward: tuple[bytes, Path], tmp_path: Path) -> None:
-    model, out = awkward
+def test_dsp_kernels_equal_tflm_on_the_host(exported: tuple[bytes, Path], tmp_path: Path) -> None:
+    model, out = exported
     x = random_inputs(300, seed=3)
     expected = TflmInterpreter(model).run(x)
     np.testing.assert_array_equal(build_model_library(out, tmp_path, dsp=True).run(x), expected)
     np.testing.assert_array_equal(build_model_library(out, tmp_path).run(x), expected)
 
 
-def test_dsp_kernels_run_clean_under_the_sanitizers(awkward: tuple[bytes, Path], tmp_path: Path) -> None:
-    model, out = awkward
+def test_dsp_kernels_run_clean_under_the_sanitizers(exported: tuple[bytes, Path], tmp_path: Path) -> None:
+    model, out = exported
     x = random_inputs(8, seed=4)
     executable = build_model_executable(out, tmp_path, sanitize=True, dsp=True)
     np.testing.assert_array_equal(run_executable(executable, x, 12), TflmInterpreter(model).run(x))
@@ -93,13 +129,13 @@ def bench_image_input(shape: tuple[int, ...], hops: int = 50, hop_samples: int =
     return np.array(values, dtype=np.int8).reshape(1, *shape[1:])
 
 
-@pytest.mark.parametrize("which", ["awkward", "default"])
-def test_dsp_kernels_equal_tflm_in_the_emulator(which: str, awkward: tuple[bytes, Path], tmp_path: Path) -> None:
+@pytest.mark.parametrize("which", [*sorted(MODELS), "default"])
+def test_dsp_kernels_equal_tflm_in_the_emulator(which: str, tmp_path: Path) -> None:
     """The bench image runs the model once with each kernel set on the real instructions; both outputs
     equal TFLM's on the same input."""
     from nanokws.hil.firmware import GENERATED
 
-    model = awkward[0] if which == "awkward" else (GENERATED / "model_int8.tflite").read_bytes()
+    model = MODELS[which]() if which in MODELS else (GENERATED / "model_int8.tflite").read_bytes()
     result = device.bench_model(which, model, tmp_path)
     expected = TflmInterpreter(model).run(bench_image_input((1, 49, 10, 1)))[0]
     for kernels, run in result.runs.items():
