@@ -35,8 +35,8 @@
 #define CLOCK_HFCLKSTAT_SRC_XTAL (1u << 0)
 #define CLOCK_HFCLKSTAT_STATE_RUNNING (1u << 16)
 
-/* ---- POWER: why the chip last reset ---- */
-#define POWER_BASE 0x40000000u
+/* ---- POWER: why the chip last reset; it shares peripheral block 0 with CLOCK ---- */
+#define POWER_BASE CLOCK_BASE
 #define POWER_RESETREAS 0x400u /* sticky cause bits; write 1 to clear */
 #define POWER_RESETREAS_DOG (1u << 1)
 
