@@ -29,70 +29,10 @@ static inline void unpack4(const int8_t *src, uint32_t *dst)
     dst[1] = kws_sxtb16_ror8(v);
 }
 
-/* The receptive field of output pixel (y, x) of batch b, as an int16 row in slot `slot`. Each filter row
- * is a run of filter w * input channels bytes, contiguous in the input where the window lies inside it
- * (NHWC, no horizontal dilation) and gathered into `run` with the zero point as padding where not; whole
- * words of a run go through SXTB16. Runs of other lengths go value by value. */
-#define RUN_MAX 64
-
-static void fill_row(const kws_dsp_conv_params *p, const kws_dims *in_dims, const int8_t *input,
-                     const kws_dims *f_dims, int32_t b, int32_t y, int32_t x, int32_t slot, int16_t *scratch)
-{
-    const int32_t in_c = in_dims->c, in_h = in_dims->h, in_w = in_dims->w, f_w = f_dims->w;
-    const int32_t in_y0 = y * p->stride.h - p->padding.h, in_x0 = x * p->stride.w - p->padding.w;
-    const int32_t length = f_w * in_c;
-    const int8_t zero_point = (int8_t)p->zero_point;
-    const int words = (length & 3) == 0 && length <= RUN_MAX;
-    uint32_t *out = (uint32_t *)(void *)scratch + slot * 2;
-    _Alignas(4) int8_t run[RUN_MAX];
-    int32_t k = 0;
-
-    for (int32_t ky = 0; ky < f_dims->h; ky++) {
-        const int32_t in_y = in_y0 + ky * p->dilation.h;
-        const int row_inside = in_y >= 0 && in_y < in_h;
-        const int8_t *src = run;
-        if (row_inside && p->dilation.w == 1 && in_x0 >= 0 && in_x0 + f_w <= in_w) {
-            src = input + ((b * in_h + in_y) * in_w + in_x0) * in_c;
-        } else if (!row_inside && words) {
-            memset(run, zero_point, (size_t)length);
-        } else {
-            int8_t *dst = words ? run : NULL;
-            for (int32_t kx = 0; kx < f_w; kx++) {
-                const int32_t in_x = in_x0 + kx * p->dilation.w;
-                const int inside = row_inside && in_x >= 0 && in_x < in_w;
-                const int32_t at = ((b * in_h + in_y) * in_w + in_x) * in_c;
-                for (int32_t i = 0; i < in_c; i++) {
-                    const int8_t v = inside ? input[at + i] : zero_point;
-                    if (dst != NULL) {
-                        dst[kx * in_c + i] = v;
-                    } else {
-                        scratch[row_position(k + kx * in_c + i, slot)] = v;
-                    }
-                }
-            }
-            if (dst == NULL) {
-                k += length;
-                continue;
-            }
-        }
-        if (words && (k & 3) == 0) {
-            for (int32_t i = 0; i < length; i += 4) {
-                unpack4(src + i, out + ((k + i) >> 2) * GROUP_WORDS);
-            }
-        } else {
-            for (int32_t i = 0; i < length; i++) {
-                scratch[row_position(k + i, slot)] = src[i];
-            }
-        }
-        k += length;
-    }
-    for (; k < p->depth; k++) {
-        scratch[row_position(k, slot)] = 0; /* padding of the row: weights are 0 there too */
-    }
-}
-
-/* The same from a zero-point-padded copy of the input (params->padded, kws_dsp_conv_s8): no bounds to
- * test, every run contiguous. pin: the copy; (y, x): the output pixel. */
+/* The receptive field of output pixel (y, x) as an int16 row in slot `slot`, from the input padded with the
+ * zero point (params->padded: the copy kws_dsp_conv_s8 makes, or the input itself where it has no
+ * padding): no bounds to test, every filter row a contiguous run. Runs of whole words go through SXTB16;
+ * others value by value. pin: the padded input of the batch. */
 static void fill_row_padded(const kws_dsp_conv_params *p, const int8_t *pin, int32_t in_c,
                             const kws_dims *f_dims, int32_t y, int32_t x, int32_t slot, int16_t *scratch)
 {
@@ -274,16 +214,17 @@ void kws_dsp_conv_s8(const kws_dsp_conv_params *params, const kws_dims *input_di
     const int32_t pixels = output_dims->n * out_h * out_w, channels = params->channels;
     const int32_t groups = params->depth >> 2, lo = params->activation.min, hi = params->activation.max;
     const int clamp = lo > -128 || hi < 127;
-    const int pointwise = filter_dims->h == 1 && filter_dims->w == 1 && params->stride.h == 1 &&
-                          params->stride.w == 1 && params->padding.h == 0 && params->padding.w == 0 &&
-                          (in_c & 3) == 0 && params->depth == in_c && input_dims->h == out_h &&
-                          input_dims->w == out_w;
+    /* The export marks a 1x1 stride-1 conv over whole groups of eight channels: its rows are the pixels. */
+    const int pointwise = params->padded.h == 0;
     const uint32_t *w = (const uint32_t *)(const void *)channel_data;
     /* The rows end at the scratch's aligned boundary (SLOTS * depth int16 before it). */
     int16_t *rows16 = scratch + params->rows_align / 2 - SLOTS * params->depth;
     const uint32_t *rows = (const uint32_t *)(const void *)rows16;
 
-    /* The padded copy of the input, if the export asked for one, follows the rows' boundary. */
+    /* The padded copy of the input, if the layer needs one, follows the rows' boundary; without padding
+     * the padded input is the input itself. */
+    const int direct = params->padding.h == 0 && params->padding.w == 0 && params->padded.h == input_dims->h &&
+                       params->padded.w == input_dims->w;
     int8_t *pin = (int8_t *)(void *)(scratch + params->rows_align / 2);
     int32_t padded_batch = -1;
 
@@ -291,19 +232,18 @@ void kws_dsp_conv_s8(const kws_dsp_conv_params *params, const kws_dims *input_di
         int8_t *out[SLOTS];
         for (int32_t s = 0; s < SLOTS; s++) {
             const int32_t q = p + s < pixels ? p + s : pixels - 1; /* past the end: the last pixel again */
-            const int32_t b = q / (out_h * out_w), yx = q % (out_h * out_w);
             out[s] = output + q * channels;
             if (pointwise) {
                 fill_pointwise(input + q * in_c, in_c, s, rows16);
-            } else if (params->padded.h > 0) {
-                if (b != padded_batch) {
-                    pad_input(params, input_dims, input, b, pin);
-                    padded_batch = b;
-                }
-                fill_row_padded(params, pin, in_c, filter_dims, yx / out_w, yx % out_w, s, rows16);
-            } else {
-                fill_row(params, input_dims, input, filter_dims, b, yx / out_w, yx % out_w, s, rows16);
+                continue;
             }
+            const int32_t b = q / (out_h * out_w), yx = q % (out_h * out_w);
+            if (!direct && b != padded_batch) {
+                pad_input(params, input_dims, input, b, pin);
+                padded_batch = b;
+            }
+            const int8_t *padded = direct ? input + b * input_dims->h * input_dims->w * in_c : pin;
+            fill_row_padded(params, padded, in_c, filter_dims, yx / out_w, yx % out_w, s, rows16);
         }
 #if KWS_DSP_NATIVE
         /* Whole blocks of even channels without a clamp: the assembly version (conv_dsp_m4.S). */

@@ -52,7 +52,7 @@ typedef struct {
     int32_t depth;    /* row length: filter h * w * input channels, rounded up to 8 */
     int32_t channels; /* output channels */
     int32_t rows_align; /* the scratch's alignment, 1024 or 2048 */
-    kws_hw padded;      /* a zero-point-padded copy of the input, (h, w), after the rows; (0, 0): none */
+    kws_hw padded;      /* the input padded with the zero point, (h, w); (0, 0): a pointwise conv's rows */
     kws_activation activation;
 } kws_dsp_conv_params;
 
@@ -75,7 +75,8 @@ typedef struct {
 } kws_dsp_dw_params;
 
 /* channel_data: the constant stream above. Scratch: rows_align bytes, aligned to rows_align (rows of
- * three pixels), then the padded input's padded.h * padded.w * input channels bytes. */
+ * three pixels), then, where the layer has padding, the padded input's padded.h * padded.w * input channels
+ * bytes. */
 void kws_dsp_conv_s8(const kws_dsp_conv_params *params, const kws_dims *input_dims, const int8_t *input,
                      const kws_dims *filter_dims, const int32_t *channel_data, const kws_dims *output_dims,
                      int8_t *output, int16_t *scratch);

@@ -127,9 +127,11 @@ def _conv(step: Step, in_dims: tuple[int, ...], f_dims: tuple[int, ...], out_dim
     tail = np.stack([mult, offset, right], axis=1).reshape(padded // 2, 6)  # M, K, right of both channels
     stream = np.concatenate([bias.reshape(padded // 2, 2), words, tail], axis=1)
 
-    # Convolutions other than pointwise read a copy of the input padded with the zero point (no bounds
-    # tests in the row fill): (h, w) of the copy, (0, 0) for none.
-    pointwise = tuple(f_dims[1:3]) == (1, 1) and stride == (1, 1) and padding == (0, 0)
+    # A pointwise conv whose input channels fill whole groups of eight reads its rows straight from the
+    # input (fill_pointwise); every other conv reads them from the input padded with the zero point (no
+    # bounds tests in the row fill): (h, w) of the padded input, (0, 0) for none. Without padding that is
+    # the input itself, and nothing is copied (copy_bytes).
+    pointwise = tuple(f_dims[1:3]) == (1, 1) and stride == (1, 1) and padding == (0, 0) and in_dims[3] % 8 == 0
     pad_copy = (0, 0)
     if not pointwise:
         pad_copy = tuple(
@@ -137,7 +139,6 @@ def _conv(step: Step, in_dims: tuple[int, ...], f_dims: tuple[int, ...], out_dim
                 padding[i] + int(in_dims[a]))
             for i, a in enumerate((1, 2))
         )  # fmt: skip
-    padded_bytes = pad_copy[0] * pad_copy[1] * int(in_dims[3])
     params = {
         "zero_point": -int(step.params["input_offset"]),
         "stride": stride,
@@ -152,8 +153,17 @@ def _conv(step: Step, in_dims: tuple[int, ...], f_dims: tuple[int, ...], out_dim
     return DspLayer(
         "conv", params, _dims(in_dims), _dims(f_dims), _dims(out_dims),
         channels=stream,
-        scratch_elements=rows_bytes // 2 + (padded_bytes + 1) // 2,
+        scratch_elements=rows_bytes // 2 + (copy_bytes(params, in_dims) + 1) // 2,
     )  # fmt: skip
+
+
+def copy_bytes(params: Mapping[str, Any], in_dims: tuple[int, ...]) -> int:
+    """Bytes of scratch for the conv kernel's zero-point-padded copy of the input: none where the padded
+    input is the input itself (no padding; conv_dsp_s8.c reads it in place)."""
+    h, w = params["padded"]
+    if tuple(params["padding"]) == (0, 0) and (h, w) == (int(in_dims[1]), int(in_dims[2])):
+        return 0
+    return int(h) * int(w) * int(in_dims[3])
 
 
 def _dims(shape: tuple[int, ...]) -> tuple[int, int, int, int]:
@@ -209,8 +219,8 @@ def align_rows(layers: Mapping[int, DspLayer]) -> tuple[dict[int, DspLayer], int
     for index, d in layers.items():
         if d.kind == "conv":
             params = {**d.params, "rows_align": align}
-            padded_bytes = params["padded"][0] * params["padded"][1] * d.input_dims[3]
-            d = dataclasses.replace(d, params=params, scratch_elements=align // 2 + (padded_bytes + 1) // 2)
+            extra = copy_bytes(params, d.input_dims)
+            d = dataclasses.replace(d, params=params, scratch_elements=align // 2 + (extra + 1) // 2)
         out[index] = d
     return out, align
 
