@@ -12,15 +12,14 @@ import hashlib
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 import jinja2
 import numpy as np
 
 import nanokws
+from nanokws.templating import TEMPLATES_DIR, environment
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "templates"
 VALUES_PER_LINE = {"int8_t": 16, "int16_t": 12, "int32_t": 8, "unsigned char": 16, "uint16_t": 12, "float": 6}
 # The firmware's own style (firmware/src, firmware/boards): 4 spaces, braces on their own line for
 # functions only. Generated data arrays are laid out by the templates and fenced with "clang-format off".
@@ -78,20 +77,8 @@ def c_tuple(values: Iterable[Any]) -> str:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-    )
-    env.filters["c_array"] = c_array
-    env.filters["c_float"] = c_float
-    env.filters["c_tuple"] = c_tuple
-    env.filters["c_comment"] = c_comment
-    env.filters["c_string"] = c_string
-    return env
+    filters = {"c_array": c_array, "c_float": c_float, "c_tuple": c_tuple, "c_comment": c_comment, "c_string": c_string}
+    return environment(autoescape=False, filters=filters)
 
 
 def template_hash(name: str) -> str:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
 
 import jinja2
 from markupsafe import Markup, escape
 
 import nanokws
 from nanokws.report.page import Page
+from nanokws.templating import environment
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "templates"
 TEMPLATE = "report.html.j2"
 
 
@@ -23,15 +22,7 @@ def code_spans(text: str) -> Markup:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        undefined=jinja2.StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["code"] = code_spans
-    return env
+    return environment(autoescape=True, filters={"code": code_spans})
 
 
 def render_page(page: Page) -> str:
