@@ -18,6 +18,8 @@
     .thumb
     .text
 
+#include "kws_dsp_m4.inc"
+
 /* Frame: [sp] rows, [sp, #4] out, [sp, #8] stride, [sp, #12] out's end. */
 
 /* The first group of a block: the accumulators start from the bias' in r2 (first channel) and r5
@@ -60,14 +62,6 @@
     smlad r7, r11, lr, r7
 .endm
 
-/* acc -> int8 at [dest]: r11 multiplier, ip offset K, lr right shift (kws_dsp_requantize). */
-.macro REQUANT acc, dest:vararg
-    smmlar r0, \acc, r11, ip
-    add r0, r0, \acc, asr #31
-    asr r0, r0, lr
-    ssat r0, #8, r0
-    strb r0, \dest
-.endm
 
 .macro GEMM name, shift
     .global \name
@@ -96,14 +90,14 @@
 3:
     ldrd r9, r10, [sp, #4]               /* out, stride */
     ldmia r1!, {r11, ip, lr}             /* M, K, right shift of the first channel */
-    REQUANT r2, [r9]
-    REQUANT r3, [r9, r10]
-    REQUANT r4, [r9, r10, lsl #1]
+    REQUANT r2, r11, ip, r0, [r9]
+    REQUANT r3, r11, ip, r0, [r9, r10]
+    REQUANT r4, r11, ip, r0, [r9, r10, lsl #1]
     ldmia r1!, {r11, ip, lr}             /* the second channel's */
     add r9, r9, #1
-    REQUANT r5, [r9]
-    REQUANT r6, [r9, r10]
-    REQUANT r7, [r9, r10, lsl #1]
+    REQUANT r5, r11, ip, r0, [r9]
+    REQUANT r6, r11, ip, r0, [r9, r10]
+    REQUANT r7, r11, ip, r0, [r9, r10, lsl #1]
     add r9, r9, #1
     str r9, [sp, #4]
     ldr r8, [sp, #12]

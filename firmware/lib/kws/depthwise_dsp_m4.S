@@ -22,6 +22,19 @@
     .thumb
     .text
 
+#include "kws_dsp_m4.inc"
+
+/* Filter columns 1 and 2 of a pair of rows: the column's two tap words at [r1, #weights], E_i and E_i+1
+ * from the plane column's pointer, which moves down one word. */
+.macro COLUMN weights, plane
+    ldrd r5, r6, [r1, #\weights]
+    ldrd r3, r4, [\plane], #4
+    smlad r0, r5, r3, r0
+    smlatb r2, r3, r5, r2
+    smlabt r0, r4, r6, r0
+    smlad r2, r6, r4, r2
+.endm
+
 /* Frame: [sp] args, [sp, #4] next column of the plane, [sp, #8] next output column, [sp, #12] columns
  * left. Registers in the pair loop: r0 a0, r2 a1, r3/r4 data, r5/r6 weights, r7-r9 the three plane
  * columns, r10 out, r11 pairs left, r12 row bytes (0 for the last odd row), lr right shift, r1 block. */
@@ -59,29 +72,11 @@ kws_dsp_dw3x3_channel:
     ldr r3, [r7]                        /* E_i+1 */
     smlabt r0, r3, r4, r0
     smlad r2, r4, r3, r2
-    ldrd r5, r6, [r1, #8]               /* column 1 */
-    ldrd r3, r4, [r8], #4
-    smlad r0, r5, r3, r0
-    smlatb r2, r3, r5, r2
-    smlabt r0, r4, r6, r0
-    smlad r2, r6, r4, r2
-    ldrd r5, r6, [r1, #16]              /* column 2 */
-    ldrd r3, r4, [r9], #4
-    smlad r0, r5, r3, r0
-    smlatb r2, r3, r5, r2
-    smlabt r0, r4, r6, r0
-    smlad r2, r6, r4, r2
-    ldrd r3, r4, [r1, #28]              /* M, K: requantize (kws_dsp_requantize), y + 1 first */
-    smmlar r6, r2, r3, r4
-    add r6, r6, r2, asr #31
-    asr r6, r6, lr
-    ssat r6, #8, r6
-    strb r6, [r10, r12]
-    smmlar r6, r0, r3, r4
-    add r6, r6, r0, asr #31
-    asr r6, r6, lr
-    ssat r6, #8, r6
-    strb r6, [r10]
+    COLUMN 8, r8
+    COLUMN 16, r9
+    ldrd r3, r4, [r1, #28]              /* M, K; y + 1 first */
+    REQUANT r2, r3, r4, r6, [r10, r12]
+    REQUANT r0, r3, r4, r6, [r10]
     add r10, r10, r12, lsl #1
     subs r11, r11, #1
     bne 2b
