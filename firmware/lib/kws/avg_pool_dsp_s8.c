@@ -10,20 +10,6 @@
 
 #if KWS_KERNELS_DSP
 
-/* SADD16: the two int16 halves added lane by lane (wrapping). */
-static inline uint32_t sadd16(uint32_t a, uint32_t b)
-{
-#if KWS_DSP_NATIVE
-    uint32_t r;
-    __asm__("sadd16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-#else
-    const uint32_t lo = (uint32_t)(kws_lo16(a) + kws_lo16(b)) & 0xFFFFu;
-    const uint32_t hi = (uint32_t)(kws_hi16(a) + kws_hi16(b)) & 0xFFFFu;
-    return lo | hi << 16;
-#endif
-}
-
 static inline int8_t average(int32_t acc, int32_t count, const kws_activation *act)
 {
     return (int8_t)kws_clamp(kws_rounded_average(acc, count), act->min, act->max);
@@ -49,8 +35,8 @@ void kws_dsp_avg_pool_s8(const kws_pool_params *params, const kws_dims *input_di
                         for (int32_t fx = w.x_start; fx < w.x_end; fx++) {
                             uint32_t v;
                             memcpy(&v, row + fx * depth, sizeof v);
-                            even = sadd16(even, kws_sxtb16(v));
-                            odd = sadd16(odd, kws_sxtb16_ror8(v));
+                            even = kws_sadd16(even, kws_sxtb16(v));
+                            odd = kws_sadd16(odd, kws_sxtb16_ror8(v));
                         }
                     }
                     out[c] = average(kws_lo16(even), count, &params->activation);

@@ -72,6 +72,20 @@ static inline int32_t kws_smlad(uint32_t a, uint32_t b, int32_t acc)
 #endif
 }
 
+/* SADD16: the two int16 halves added lane by lane (wrapping). */
+static inline uint32_t kws_sadd16(uint32_t a, uint32_t b)
+{
+#if KWS_DSP_NATIVE
+    uint32_t r;
+    __asm__("sadd16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    const uint32_t lo = (uint32_t)(kws_lo16(a) + kws_lo16(b)) & 0xFFFFu;
+    const uint32_t hi = (uint32_t)(kws_hi16(a) + kws_hi16(b)) & 0xFFFFu;
+    return lo | hi << 16;
+#endif
+}
+
 /* PKHBT a, b, LSL #16: the low half of a below the low half of b. */
 static inline uint32_t kws_pkhbt(uint32_t a, uint32_t b)
 {
