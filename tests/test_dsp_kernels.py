@@ -9,6 +9,7 @@ groups of four, one-column maps and no padding."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,11 +21,25 @@ from nanokws.codegen.host_build import build_model_executable, build_model_libra
 from nanokws.tflite.interpreters import TflmInterpreter
 
 
-def awkward_model() -> bytes:
+def classifier_int8(inputs: Any, x: Any) -> bytes:
+    """The test models' common end (a whole-map average pool, the 12 classes, softmax), with random weights
+    (seed 42), quantized to full int8."""
     import keras
     from keras import layers
 
     from nanokws.tflite.convert import full_int8
+
+    x = layers.AveragePooling2D(pool_size=(int(x.shape[1]), int(x.shape[2])))(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(12)(x)
+    model = keras.Model(inputs, layers.Softmax()(x))
+    randomised(model)
+    return full_int8(model, (s[..., None] for s in mfcc_like(64)))
+
+
+def awkward_model() -> bytes:
+    import keras
+    from keras import layers
 
     keras.utils.set_random_seed(42)
     inputs = keras.Input(shape=(49, 10, 1), batch_size=1)
@@ -36,19 +51,12 @@ def awkward_model() -> bytes:
     x = layers.Conv2D(12, (3, 3), dilation_rate=(2, 1), padding="same", activation="relu")(x)
     x = layers.Conv2D(200, (1, 1), activation="relu")(x)
     x = layers.Conv2D(8, (1, 1), activation="relu")(x)
-    x = layers.AveragePooling2D(pool_size=(int(x.shape[1]), int(x.shape[2])))(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(12)(x)
-    model = keras.Model(inputs, layers.Softmax()(x))
-    randomised(model)
-    return full_int8(model, (s[..., None] for s in mfcc_like(64)))
+    return classifier_int8(inputs, x)
 
 
 def depthwise_heights_model() -> bytes:
     import keras
     from keras import layers
-
-    from nanokws.tflite.convert import full_int8
 
     keras.utils.set_random_seed(43)
     inputs = keras.Input(shape=(49, 10, 1), batch_size=1)
@@ -59,12 +67,7 @@ def depthwise_heights_model() -> bytes:
     x = layers.DepthwiseConv2D((3, 3), padding="valid")(x)  # 22 x 2, no padding
     x = layers.Conv2D(4, (1, 2), activation="relu")(x)  # 22 x 1
     x = layers.DepthwiseConv2D((3, 3), padding="same")(x)  # one column
-    x = layers.AveragePooling2D(pool_size=(int(x.shape[1]), int(x.shape[2])))(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(12)(x)
-    model = keras.Model(inputs, layers.Softmax()(x))
-    randomised(model)
-    return full_int8(model, (s[..., None] for s in mfcc_like(64)))
+    return classifier_int8(inputs, x)
 
 
 MODELS = {"awkward": awkward_model, "depthwise_heights": depthwise_heights_model}
