@@ -19,7 +19,7 @@ import numpy as np
 from nanokws import atomic
 from nanokws.audio import read_wav_int16
 from nanokws.config import FrontendConfig, RunConfig
-from nanokws.data.manifest import Entry, manifest_digest, read_manifest
+from nanokws.data.manifest import Entry, check_labels, manifest_digest, read_manifest
 from nanokws.errors import DatasetError
 from nanokws.native import native_frontend
 from nanokws.progress import Reporter
@@ -65,6 +65,7 @@ def load_clips(root: Path, entries: list[Entry], cfg: FrontendConfig) -> np.ndar
 
 def compute_features(run: RunDir, config: RunConfig, *, force: bool, reporter: Reporter) -> FeaturesOutcome:
     entries = read_manifest(run.data)
+    check_labels(entries, config.labels, run.data, "the run's")
     key = cache_key(entries, config.frontend)
     if not force and run.features.is_file():
         with np.load(run.features) as cached:

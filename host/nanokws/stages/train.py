@@ -19,7 +19,6 @@ import numpy as np
 
 from nanokws import atomic
 from nanokws.config import RunConfig
-from nanokws.data.manifest import check_labels, read_manifest
 from nanokws.errors import ConfigError, NanokwsError
 from nanokws.progress import Reporter
 from nanokws.rundir import RunDir
@@ -123,7 +122,6 @@ def train(run: RunDir, config: RunConfig, opts: TrainOptions, reporter: Reporter
         raise ConfigError(f"unknown stage {opts.stage!r}", hint=f"choose from {', '.join(STAGES)}")
     outcome = TrainOutcome()
     wanted = STAGES if opts.stage is None else (opts.stage,)
-    check_labels(read_manifest(run.data), config.labels, run.data, "the run's")
     feats = compute_features(run, config, force=False, reporter=reporter)
 
     teacher: Any = None
