@@ -195,8 +195,7 @@ def bound(
     if problems:
         raise StackError("cannot bound the stack:\n  " + "\n  ".join(sorted(set(problems))))
     worst = main_depth + sum(d + EXCEPTION_FRAME_BYTES for _, d in others)
-    reached = {name for name, _ in main_path} | set(depth)
-    largest = max(((frames[n], n) for n in reached if n in frames), default=(0, ""))
+    largest = max(((frames[n], n) for n in depth), default=(0, ""))  # every function the bound reached
     return StackReport(worst, main_path, others, reserved_bytes, (largest[1], largest[0]))
 
 
