@@ -7,8 +7,9 @@ size_t cortex_m4f_fault_message(char *out, size_t size)
 {
     static const char overflow[] = "nanokws: stack overflow\n";
     static const char unexpected[] = "nanokws: unexpected exception 000\n";
-    const char *text = cortex_m4f_stack_overflowed() ? overflow : unexpected;
-    const size_t length = (text == overflow ? sizeof overflow : sizeof unexpected) - 1;
+    const bool overflowed = cortex_m4f_stack_overflowed();
+    const char *text = overflowed ? overflow : unexpected;
+    const size_t length = (overflowed ? sizeof overflow : sizeof unexpected) - 1;
 
     if (size < length) {
         return 0;
@@ -16,7 +17,7 @@ size_t cortex_m4f_fault_message(char *out, size_t size)
     for (size_t i = 0; i < length; i++) {
         out[i] = text[i];
     }
-    if (text == unexpected) {
+    if (!overflowed) {
         /* Name the exception (IPSR: 3 = HardFault, 4 = MemManage, 16 + n = IRQ n). */
         uint32_t ipsr;
         __asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));

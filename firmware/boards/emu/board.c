@@ -61,6 +61,7 @@
 #define OPEN_MODE_RB 1u
 
 #define CMDLINE_BYTES 256
+#define STALL_OPTION "--stall-at-ms="
 
 static volatile uint32_t systick_wraps;
 static int32_t audio_handle = -1;
@@ -169,7 +170,7 @@ void board_audio_start(void)
 
     char *words[6] = {0};
     uint32_t count = 0;
-    for (char *p = cmdline; *p != '\0' && count < 6;) {
+    for (char *p = cmdline; *p != '\0' && count < sizeof words / sizeof words[0];) {
         while (*p == ' ') {
             *p++ = '\0';
         }
@@ -190,8 +191,9 @@ void board_audio_start(void)
         }
         if (strcmp(words[i], "--scores") == 0) {
             options |= BOARD_OPTION_SCORES;
-        } else if (strncmp(words[i], "--stall-at-ms=", 14) == 0 && reset_cause != BOARD_RESET_WATCHDOG) {
-            stall_at_samples = parse_uint(words[i] + 14) * SAMPLES_PER_MS;
+        } else if (strncmp(words[i], STALL_OPTION, sizeof STALL_OPTION - 1) == 0 &&
+                   reset_cause != BOARD_RESET_WATCHDOG) {
+            stall_at_samples = parse_uint(words[i] + sizeof STALL_OPTION - 1) * SAMPLES_PER_MS;
         } else if (strcmp(words[i], "--overflow-stack") == 0) {
             board_exit((int)overflow_stack(0)); /* not reached: the guard faults first */
         }
