@@ -82,11 +82,11 @@ def data_synth(
     clips_per_keyword: Annotated[int, typer.Option(min=1, help="Clips per keyword.")] = 300,
     unknown_clips: Annotated[int | None, typer.Option(min=0, help="`_unknown_` clips (default: as a keyword).")] = None,
     silence_clips: Annotated[int | None, typer.Option(min=0, help="`_silence_` clips (default: as a keyword).")] = None,
-    engines: Annotated[str, typer.Option(help="Comma-separated TTS engines.")] = "espeak-ng,flite,festival",
+    engines: Annotated[str, typer.Option(help="Comma-separated TTS engines.")] = ",".join(SynthConfig.engines),
     jobs: JobsOpt = 2,
     force: ForceOpt = False,
 ) -> None:
-    """Synthesise the 10 keywords and 20 filler words with espeak-ng, flite and festival, then augment them
+    """Synthesise the 10 keywords and 20 filler words with espeak-ng, flite, festival and Kokoro, then augment them
     (placement, speed, pitch, reverberation, noise and babble at random SNR). Offline; the default."""
     from nanokws.stages.data import synth_data
 

