@@ -21,6 +21,7 @@ from nanokws.errors import ConfigError, Interrupted, NanokwsError
 from nanokws.metrics import Scores
 from nanokws.progress import rich_reporter
 from nanokws.rundir import RunDir, open_run
+from nanokws.student.config import StudentConfig
 
 if TYPE_CHECKING:
     from nanokws.tflite.metadata import ModelInfo
@@ -197,19 +198,27 @@ def train_cmd(
     views: Annotated[
         int, typer.Option(min=0, help="Consistent teaching: augmented views per training clip, teacher-labelled.")
     ] = 6,
+    formants: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of views whose formants move (vocal-tract length).")
+    ] = StudentConfig.view_formant_probability,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoints.")] = False,
     force: ForceOpt = False,
 ) -> None:
     """Train the keyword spotter: a Wav2Vec2 teacher, a DS-CNN student distilled from it on MFCC features,
     full-int8 quantization, and verification with TFLM and LiteRT. Writes metrics.json and report/."""
     from nanokws.stages.train import TrainOptions, train
-    from nanokws.student.config import StudentConfig
 
     rd, config = open_run(run)
     opts = TrainOptions(
         stage=stage,
         student=StudentConfig(
-            model=student, epochs=epochs, distill=distill, alpha=alpha, temperature=temperature, views=views
+            model=student,
+            epochs=epochs,
+            distill=distill,
+            alpha=alpha,
+            temperature=temperature,
+            views=views,
+            view_formant_probability=formants,
         ),
         teacher=_teacher_config(teacher),
         resume=resume,
@@ -605,19 +614,28 @@ def bench_loeo(
     teacher_epochs: Annotated[int, typer.Option(min=1, help="Teacher epochs (as `host train`: 30).")] = 30,
     views: Annotated[int, typer.Option(min=0, help="Consistent teaching views, as for `host train`.")] = 6,
     alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the hard-label loss.")] = 0.3,
+    formants: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of views whose formants move (vocal-tract length).")
+    ] = StudentConfig.view_formant_probability,
+    modes: Annotated[str, typer.Option(help="Comma-separated: distilled, hard.")] = "distilled,hard",
+    tag: Annotated[
+        str, typer.Option(help="Name of this setting: sub-runs in <run>/loeo/<tag>/, results in <run>/loeo-<tag>.json.")
+    ] = "",
 ) -> None:
     """Leave-one-engine-out: for each TTS engine, train without it (with and without distillation) and test
     on it. Writes <run>/loeo.json; the sub-runs live in <run>/loeo/."""
-    from nanokws.bench.loeo import run_loeo
-    from nanokws.student.config import StudentConfig
+    from nanokws.bench.loeo import loeo_name, run_loeo
 
     rd, _ = open_run(run)
     held = tuple(e.strip() for e in engines.split(",")) if engines else None
     with rich_reporter(out) as reporter:
         results = run_loeo(
-            rd, student=StudentConfig(model=student, epochs=epochs, views=views, alpha=alpha),
+            rd,
+            student=StudentConfig(
+                model=student, epochs=epochs, views=views, alpha=alpha, view_formant_probability=formants
+            ),
             teacher=_teacher_config(teacher, teacher_epochs),
-            engines=held, reporter=reporter,
+            engines=held, reporter=reporter, modes=_loeo_modes(modes), tag=tag,
         )  # fmt: skip
     table = Table(title="leave-one-engine-out (test = every clip of the held-out engine)")
     for col in ("held out", "distilled", "clips", "float", "int8", "teacher"):
@@ -627,7 +645,16 @@ def bench_loeo(
         table.add_row(r.held_out, "yes" if r.distill else "no", str(r.test_clips), f"{r.float_accuracy:.4f}",
                       f"{r.int8_accuracy:.4f}", teacher_acc)  # fmt: skip
     out.print(table)
-    out.print(f"wrote {rd.root / 'loeo.json'}")
+    out.print(f"wrote {rd.root / loeo_name(tag)}")
+
+
+def _loeo_modes(modes: str) -> tuple[bool, ...]:
+    names = {"distilled": True, "hard": False}
+    chosen = [m.strip() for m in modes.split(",") if m.strip()]
+    unknown = [m for m in chosen if m not in names]
+    if unknown or not chosen:
+        raise ConfigError(f"unknown --modes {', '.join(unknown) or '(none)'}", hint="give distilled, hard or both")
+    return tuple(names[m] for m in chosen)
 
 
 def main() -> None:

@@ -58,9 +58,22 @@ def _link_data(parent: Path, child: Path, entries: list[Entry]) -> None:
     write_manifest(child, entries)
 
 
+def loeo_name(tag: str) -> str:
+    return f"loeo-{tag}.json" if tag else "loeo.json"
+
+
 def run_loeo(
-    run: RunDir, *, student: StudentConfig, teacher: Any, engines: tuple[str, ...] | None, reporter: Reporter
+    run: RunDir,
+    *,
+    student: StudentConfig,
+    teacher: Any,
+    engines: tuple[str, ...] | None,
+    reporter: Reporter,
+    modes: tuple[bool, ...] = (True, False),
+    tag: str = "",
 ) -> list[LoeoResult]:
+    """Train without each engine in `engines` (all by default), distilled and/or not (`modes`), test on it.
+    `tag` names a setting, so that several can be compared side by side in one run."""
     parent_run, config = open_run(run.root)
     entries = read_manifest(run.data)
     present = sorted({e.engine for e in entries} - {NOISE_ENGINE, ""})
@@ -72,9 +85,9 @@ def run_loeo(
         if engine not in present:
             raise DatasetError(f"no clips of engine {engine!r} in the run (it has {', '.join(present)})")
         subset = held_out_entries(entries, engine)
-        for distill in (True, False):
+        for distill in modes:
             name = f"without-{engine}-{'distilled' if distill else 'hard'}"
-            sub, _ = open_run(run.root / "loeo" / name, config)
+            sub, _ = open_run(run.root / "loeo" / tag / name, config)
             _link_data(parent_run.data.resolve(), sub.data, subset)
             reporter.log(f"leave-one-engine-out: {name}")
             opts = TrainOptions(student=dataclasses.replace(student, distill=distill), teacher=teacher)
@@ -91,5 +104,5 @@ def run_loeo(
                     teacher_accuracy=(metrics.get("teacher") or {}).get("test_accuracy") if distill else None,
                 )
             )
-    atomic.write_json(run.root / "loeo.json", [dataclasses.asdict(r) for r in results])
+    atomic.write_json(run.root / loeo_name(tag), [dataclasses.asdict(r) for r in results])
     return results

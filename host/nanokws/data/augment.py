@@ -1,4 +1,5 @@
-"""Augmentation as pure functions on float audio: placement, speed, pitch, reverberation, noise, gain.
+"""Augmentation as pure functions on float audio: placement, speed, pitch, formants, reverberation, noise,
+gain.
 
 Every function takes its randomness from the caller's `numpy.random.Generator`, so a clip is a function of
 (seed, clip index) alone and parallel generation gives the same bytes as serial generation.
@@ -40,6 +41,33 @@ def shift_pitch(x: np.ndarray, rate: int, semitones: float) -> np.ndarray:
     if abs(semitones) < 1e-3:
         return x
     return librosa.effects.pitch_shift(x, sr=rate, n_steps=semitones).astype(np.float32)
+
+
+FORMANT_FFT = 512
+FORMANT_HOP = 128
+FORMANT_LIFTER = 44  # cepstral coefficients kept as the envelope (formants): below the pitch period up to 360 Hz
+
+
+def shift_formants(x: np.ndarray, factor: float) -> np.ndarray:
+    """Move the formants by `factor` (> 1: a shorter vocal tract) and keep pitch and duration: a new voice.
+
+    Each STFT frame's magnitude splits into a smooth envelope (the low quefrencies of its real cepstrum) and
+    the fine structure (the harmonics of the pitch); the envelope is resampled along frequency and put back
+    over the unchanged fine structure and phase. Vocal-tract-length perturbation done in the audio, so the
+    features still come from the firmware's front end.
+    """
+    if abs(factor - 1.0) < 1e-3 or x.size < FORMANT_FFT:
+        return x
+    spec = librosa.stft(x, n_fft=FORMANT_FFT, hop_length=FORMANT_HOP)
+    mag = np.abs(spec) + 1e-7
+    cep = np.fft.irfft(np.log(mag), axis=0)
+    cep[FORMANT_LIFTER : cep.shape[0] - FORMANT_LIFTER + 1] = 0.0
+    log_env = np.fft.rfft(cep, axis=0).real
+    bins = np.arange(mag.shape[0], dtype=np.float64)
+    source = np.clip(bins / factor, 0, bins[-1])
+    warped = np.stack([np.interp(source, bins, col) for col in log_env.T], axis=1)
+    y = librosa.istft(spec * np.exp(warped - log_env), hop_length=FORMANT_HOP, length=x.size)
+    return (y * (np.max(np.abs(x)) / (np.max(np.abs(y)) + 1e-12))).astype(np.float32)
 
 
 def room_impulse(rate: int, rt60_s: float, rng: np.random.Generator) -> np.ndarray:

@@ -32,6 +32,10 @@ class StudentConfig:
     view_patience: int = 4
     view_pitch_semitones: float = 4.0
     view_pitch_probability: float = 0.7
+    # Vocal-tract length: formants moved without the pitch (augment.shift_formants), so pitch and timbre vary
+    # apart, as they do between people.
+    view_formant_probability: float = 0.0
+    view_formant_range: tuple[float, float] = (0.85, 1.2)
     view_speed: tuple[float, float] = (0.85, 1.2)
     view_speed_probability: float = 0.5
     view_reverb_probability: float = 0.3

@@ -53,6 +53,8 @@ def make_views(
         y = x
         if rng.random() < cfg.view_pitch_probability:
             y = augment.shift_pitch(y, rate, float(rng.uniform(-cfg.view_pitch_semitones, cfg.view_pitch_semitones)))
+        if cfg.view_formant_probability and rng.random() < cfg.view_formant_probability:
+            y = augment.shift_formants(y, float(rng.uniform(*cfg.view_formant_range)))
         if rng.random() < cfg.view_speed_probability:
             y = augment.change_speed(y, float(rng.uniform(*cfg.view_speed)))
         if np.abs(y).max() > 1e-4:
