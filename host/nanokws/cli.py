@@ -201,6 +201,9 @@ def train_cmd(
     formants: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Share of views whose formants move (vocal-tract length).")
     ] = StudentConfig.view_formant_probability,
+    warp: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of clips whose features are spectrally warped, each epoch.")
+    ] = StudentConfig.warp_probability,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoints.")] = False,
     force: ForceOpt = False,
 ) -> None:
@@ -219,6 +222,7 @@ def train_cmd(
             temperature=temperature,
             views=views,
             view_formant_probability=formants,
+            warp_probability=warp,
         ),
         teacher=_teacher_config(teacher),
         resume=resume,
@@ -617,6 +621,9 @@ def bench_loeo(
     formants: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Share of views whose formants move (vocal-tract length).")
     ] = StudentConfig.view_formant_probability,
+    warp: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of clips whose features are spectrally warped, each epoch.")
+    ] = StudentConfig.warp_probability,
     modes: Annotated[str, typer.Option(help="Comma-separated: distilled, hard.")] = "distilled,hard",
     tag: Annotated[
         str, typer.Option(help="Name of this setting: sub-runs in <run>/loeo/<tag>/, results in <run>/loeo-<tag>.json.")
@@ -632,7 +639,8 @@ def bench_loeo(
         results = run_loeo(
             rd,
             student=StudentConfig(
-                model=student, epochs=epochs, views=views, alpha=alpha, view_formant_probability=formants
+                model=student, epochs=epochs, views=views, alpha=alpha, view_formant_probability=formants,
+                warp_probability=warp,
             ),
             teacher=_teacher_config(teacher, teacher_epochs),
             engines=held, reporter=reporter, modes=_loeo_modes(modes), tag=tag,

@@ -185,6 +185,7 @@ def _student_stage(
     reporter: Reporter,
 ) -> bool:
     from nanokws.native import native_frontend
+    from nanokws.student.augment import feature_warp
     from nanokws.student.train import StudentData, train_student
     from nanokws.student.views import compute_views, views_key
 
@@ -209,7 +210,8 @@ def _student_stage(
     if len(x_val) == 0:
         raise ConfigError("the validation split is empty", path=run.data, hint="add speakers to the data")
     silence = native_frontend(config.frontend).features(np.zeros(config.frontend.clip_samples, dtype=np.int16))[0]
-    data = StudentData(x_train, y_train, teacher_logits, x_val, y_val, silence, x_views, teacher_views)
+    warp = feature_warp(config.frontend, cfg.warp_bands) if cfg.warp_probability > 0 else None
+    data = StudentData(x_train, y_train, teacher_logits, x_val, y_val, silence, x_views, teacher_views, warp)
     result = train_student(
         data, len(config.labels), cfg, run.root / "student_checkpoints", seed=config.seed,
         resume=opts.resume, reporter=reporter,

@@ -20,6 +20,10 @@ class StudentConfig:
     time_mask_frames: int = 6
     freq_masks: int = 1
     freq_mask_coefficients: int = 2
+    # Spectral warp of the features each epoch (augment.FeatureWarp): formants moved by up to `warp_bands`
+    # mel bands on this share of the clips. 0: off.
+    warp_probability: float = 0.0
+    warp_bands: float = 2.5
 
     # Consistent teaching: `views` more versions of each training clip, augmented in the audio more strongly
     # than the data itself (pitch and speed shifts that change the voice, noise down to 0 dB SNR, rooms,

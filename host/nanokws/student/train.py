@@ -14,7 +14,7 @@ import numpy as np
 
 from nanokws import atomic
 from nanokws.progress import Reporter
-from nanokws.student.augment import augment_batch
+from nanokws.student.augment import FeatureWarp, augment_batch
 from nanokws.student.config import StudentConfig
 from nanokws.student.models import build
 
@@ -29,6 +29,7 @@ class StudentData:
     silence_frame: np.ndarray  # [coeffs]: the features of digital silence
     x_views: np.ndarray | None = None  # [N, views, frames, coeffs]: consistent teaching (views.py)
     teacher_views: np.ndarray | None = None  # [N, views, classes]: the teacher's logits on each view
+    warp: FeatureWarp | None = None  # the spectral warps of the run's front end (cfg.warp_probability)
 
     def training_set(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Features, labels and teacher logits of the clips followed by their views (if any)."""
@@ -121,7 +122,7 @@ def train_student(
         if epoch - state["best_epoch"] > patience and state["best_epoch"] >= 0:
             break
         rng = np.random.default_rng([seed, epoch])
-        x = augment_batch(x_train, data.silence_frame, cfg, rng)[..., None]
+        x = augment_batch(x_train, data.silence_frame, cfg, rng, data.warp)[..., None]
         order = rng.permutation(len(x))
         h = model.fit(x[order], y_train[order], batch_size=cfg.batch_size, epochs=1, verbose=0, shuffle=False)
         logits = model.predict(data.x_val[..., None], batch_size=256, verbose=0)
