@@ -23,3 +23,17 @@ def test_silence_keeps_its_split(small_entries) -> None:
     before = Counter(e.split for e in small_entries if e.label == "_silence_")
     after = Counter(e.split for e in subset if e.label == "_silence_")
     assert before == after
+
+
+def test_each_setting_writes_its_own_results_file() -> None:
+    from nanokws.bench.loeo import loeo_name
+
+    assert loeo_name("") == "loeo.json"
+    assert loeo_name("warp") == "loeo-warp.json"
+
+
+def test_modes_are_checked_before_anything_trains(tmp_path) -> None:
+    from conftest import host
+
+    r = host("bench", "loeo", "--run", str(tmp_path / "r"), "--modes", "distilled,soft")
+    assert r.returncode != 0 and "soft" in r.stderr and "distilled, hard" in r.stderr

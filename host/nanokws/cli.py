@@ -633,6 +633,7 @@ def bench_loeo(
     on it. Writes <run>/loeo.json; the sub-runs live in <run>/loeo/."""
     from nanokws.bench.loeo import loeo_name, run_loeo
 
+    chosen_modes = _loeo_modes(modes)
     rd, _ = open_run(run)
     held = tuple(e.strip() for e in engines.split(",")) if engines else None
     with rich_reporter(out) as reporter:
@@ -643,7 +644,7 @@ def bench_loeo(
                 warp_probability=warp,
             ),
             teacher=_teacher_config(teacher, teacher_epochs),
-            engines=held, reporter=reporter, modes=_loeo_modes(modes), tag=tag,
+            engines=held, reporter=reporter, modes=chosen_modes, tag=tag,
         )  # fmt: skip
     table = Table(title="leave-one-engine-out (test = every clip of the held-out engine)")
     for col in ("held out", "distilled", "clips", "float", "int8", "teacher"):
