@@ -16,7 +16,7 @@ from nanokws.audio import read_wav_int16
 from nanokws.labels import LABELS
 from nanokws.progress import NullReporter
 from nanokws.soft_labels import soft_labels
-from nanokws.teacher.base import Teacher, TeacherError
+from nanokws.teacher.base import HintTeacher, Teacher, TeacherError
 from nanokws.teacher.config import TeacherConfig
 from nanokws.teacher.whisper import EMBEDDINGS_NAME, TEACHER_DIR, WhisperEncoder, model_dir, train_whisper_teacher
 
@@ -51,6 +51,12 @@ def test_head_learns_the_run_and_the_stage_is_cached(small_synth, tmp_path: Path
     # On its own training clips the head is right far more often than chance (1/12).
     y = np.array([LABELS.index(e.label) for e in train])
     assert np.mean(logits.argmax(1) == y) > 0.5
+    # the states it shows for hint distillation: the encoder's mean and max, from the same pass as the logits
+    assert isinstance(first.teacher, HintTeacher)
+    audio = np.stack([read_wav_int16(root / e.path)[0] for e in train[:4]])
+    both, hints = first.teacher.logits_and_hints(audio)
+    np.testing.assert_allclose(both, first.teacher.logits(audio), atol=1e-5)
+    np.testing.assert_allclose(hints, first.teacher.encoder.embed(audio)[:, : 2 * 384], atol=1e-5)
 
 
 def test_a_changed_head_setting_retrains_but_reuses_the_embeddings(small_synth, tmp_path: Path) -> None:

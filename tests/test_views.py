@@ -59,25 +59,28 @@ def test_views_are_cached_per_clip_and_recomputed_when_the_teacher_changes(small
     entries = [e for e in result.entries if e.split == "train"][:8]
     kwargs = {"seed": 42, "frontend": FE, "reporter": NullReporter(), "jobs": 1}
     teacher = EnergyTeacher()
-    feats, logits, key = compute_views(tmp_path, entries, root, CFG, teacher=teacher, **kwargs)
+    v = compute_views(tmp_path, entries, root, CFG, teacher=teacher, **kwargs)
+    feats, logits, key = v.features, v.logits, v.key
+    assert v.hints is None and v.clip_hints is None  # no hint distillation asked for
     assert feats.shape == (8, 3, 49, 10) and logits is not None and logits.shape == (8, 3, 2)
     assert teacher.calls == 24 and (tmp_path / CACHE_NAME).is_file()
 
     again = EnergyTeacher()
-    feats2, logits2, key2 = compute_views(tmp_path, entries[::-1], root, CFG, teacher=again, **kwargs)
+    v2 = compute_views(tmp_path, entries[::-1], root, CFG, teacher=again, **kwargs)
+    feats2, logits2, key2 = v2.features, v2.logits, v2.key
     assert again.calls == 0 and key2 == key  # read back, and the same whatever the order
     np.testing.assert_array_equal(feats2[::-1], feats)
     np.testing.assert_array_equal(logits2[::-1], logits)
 
     longer = dataclasses.replace(CFG, view_epochs=99)  # how long to train is not what a view is
-    assert compute_views(tmp_path, entries, root, longer, teacher=again, **kwargs)[2] == key and again.calls == 0
+    assert compute_views(tmp_path, entries, root, longer, teacher=again, **kwargs).key == key and again.calls == 0
 
     other = EnergyTeacher("b")
-    _, _, key3 = compute_views(tmp_path, entries, root, CFG, teacher=other, **kwargs)
+    key3 = compute_views(tmp_path, entries, root, CFG, teacher=other, **kwargs).key
     assert key3 != key and other.calls == 24
 
     stronger = dataclasses.replace(CFG, view_snr_db=(-5.0, 5.0))
-    _, _, key4 = compute_views(tmp_path, entries, root, stronger, teacher=other, **kwargs)
+    key4 = compute_views(tmp_path, entries, root, stronger, teacher=other, **kwargs).key
     assert key4 not in (key, key3) and other.calls == 48
 
 
@@ -90,3 +93,41 @@ def test_student_trains_on_clips_then_views_with_their_own_teacher_logits() -> N
     assert xs.shape == (12, 49, 10) and ys.tolist() == [0, 1, 2, 3, 0, 0, 1, 1, 2, 2, 3, 3]
     np.testing.assert_array_equal(xs[4], xv[0, 0])
     np.testing.assert_array_equal(ts[5], tv[0, 1])
+
+
+class HintEnergyTeacher(EnergyTeacher):
+    """The stand-in teacher with a state summary: two numbers per clip that follow the audio."""
+
+    def logits_and_hints(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        logits = self.logits(audio)
+        peak = np.abs(audio.astype(np.float32)).max(axis=1) / 32768.0
+        return logits, np.stack([logits[:, 0], peak], axis=1)
+
+
+def test_hints_come_with_the_views_only_when_asked_and_key_the_cache(small_synth, tmp_path: Path) -> None:
+    root, result = small_synth
+    entries = [e for e in result.entries if e.split == "train"][:5]
+    kwargs = {"seed": 42, "frontend": FE, "reporter": NullReporter(), "jobs": 1}
+    hinted = dataclasses.replace(CFG, hint_weight=1.0)
+    teacher = HintEnergyTeacher()
+    v = compute_views(tmp_path, entries, root, hinted, teacher=teacher, **kwargs)
+    assert v.hints is not None and v.hints.shape == (5, 3, 2)
+    assert v.clip_hints is not None and v.clip_hints.shape == (5, 2)
+    np.testing.assert_allclose(v.hints[..., 0], v.logits[..., 0], rtol=1e-3)  # one pass gives both
+    plain = compute_views(tmp_path, entries, root, CFG, teacher=teacher, **kwargs)
+    assert plain.hints is None and plain.key != v.key
+    np.testing.assert_array_equal(plain.features, v.features)  # the views themselves are the same audio
+    # a teacher without states gives no hints even when they are asked for
+    assert compute_views(tmp_path, entries, root, hinted, teacher=EnergyTeacher(), **kwargs).hints is None
+
+
+def test_hint_targets_follow_the_training_set_order() -> None:
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((3, 49, 10)), np.arange(3)
+    xv = rng.standard_normal((3, 2, 49, 10))
+    h, hv = rng.standard_normal((3, 4)), rng.standard_normal((3, 2, 4))
+    data = StudentData(x, y, None, x[:1], y[:1], np.zeros(10), xv, None, None, h, hv)
+    hs = data.training_hints()
+    assert hs is not None and hs.shape == (9, 4)
+    np.testing.assert_array_equal(hs[:3], h)
+    np.testing.assert_array_equal(hs[3 + 2 * 1 + 1], hv[1, 1])

@@ -204,6 +204,9 @@ def train_cmd(
     warp: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Share of clips whose features are spectrally warped, each epoch.")
     ] = StudentConfig.warp_probability,
+    hints: Annotated[
+        float, typer.Option(min=0.0, help="Hint distillation: weight of the teacher-state regression (0: off).")
+    ] = StudentConfig.hint_weight,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoints.")] = False,
     force: ForceOpt = False,
 ) -> None:
@@ -624,6 +627,9 @@ def bench_loeo(
     warp: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Share of clips whose features are spectrally warped, each epoch.")
     ] = StudentConfig.warp_probability,
+    hints: Annotated[
+        float, typer.Option(min=0.0, help="Hint distillation: weight of the teacher-state regression (0: off).")
+    ] = StudentConfig.hint_weight,
     modes: Annotated[str, typer.Option(help="Comma-separated: distilled, hard.")] = "distilled,hard",
     tag: Annotated[
         str, typer.Option(help="Name of this setting: sub-runs in <run>/loeo/<tag>/, results in <run>/loeo-<tag>.json.")
@@ -641,7 +647,7 @@ def bench_loeo(
             rd,
             student=StudentConfig(
                 model=student, epochs=epochs, views=views, alpha=alpha, view_formant_probability=formants,
-                warp_probability=warp,
+                warp_probability=warp, hint_weight=hints,
             ),
             teacher=_teacher_config(teacher, teacher_epochs),
             engines=held, reporter=reporter, modes=chosen_modes, tag=tag,

@@ -8,6 +8,7 @@ seeded by (seed, clip index), so the result does not depend on the number of wor
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -194,7 +195,9 @@ def synthesize(
     start = time.perf_counter()
     plans = plan_clips(synth, run)
     renders = sorted({p.render for p in plans if p.render is not None})
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    # Fresh workers (spawn), not forks: a fork of a process that has run TensorFlow or onnxruntime threads
+    # can deadlock or abort in the child (as it did when tests synthesised data after training a model).
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         task = reporter.task("rendering TTS", len(renders))
         audio = _render_all(renders, fe.sample_rate, pool, task.advance)
 

@@ -186,6 +186,7 @@ def _student_stage(
 ) -> bool:
     from nanokws.native import native_frontend
     from nanokws.student.augment import feature_warp
+    from nanokws.student.hints import fit_projection
     from nanokws.student.train import StudentData, train_student
     from nanokws.student.views import compute_views, views_key
 
@@ -198,20 +199,26 @@ def _student_stage(
     if not opts.force and _up_to_date(artifact, key):
         reporter.log(f"student is up to date ({artifact})")
         return True
-    x_views = teacher_views = None
+    x_views = teacher_views = hints_train = hints_views = None
     if cfg.views:
         train_entries = [e for e in feats.entries if e.split == "train"]
-        x_views, teacher_views, _ = compute_views(
+        views = compute_views(
             run.root, train_entries, run.data, cfg, seed=config.seed, frontend=config.frontend,
             teacher=view_teacher, reporter=reporter,
         )  # fmt: skip
+        x_views, teacher_views = views.features, views.logits
+        if views.clip_hints is not None and views.hints is not None:
+            projection = fit_projection(views.clip_hints, cfg.hint_components)
+            hints_train, hints_views = projection.apply(views.clip_hints), projection.apply(views.hints)
     x_train, y_train, _ = _split(feats, config.labels, "train")
     x_val, y_val, _ = _split(feats, config.labels, "validation")
     if len(x_val) == 0:
         raise ConfigError("the validation split is empty", path=run.data, hint="add speakers to the data")
     silence = native_frontend(config.frontend).features(np.zeros(config.frontend.clip_samples, dtype=np.int16))[0]
     warp = feature_warp(config.frontend, cfg.warp_bands) if cfg.warp_probability > 0 else None
-    data = StudentData(x_train, y_train, teacher_logits, x_val, y_val, silence, x_views, teacher_views, warp)
+    data = StudentData(
+        x_train, y_train, teacher_logits, x_val, y_val, silence, x_views, teacher_views, warp, hints_train, hints_views
+    )
     result = train_student(
         data, len(config.labels), cfg, run.root / "student_checkpoints", seed=config.seed,
         resume=opts.resume, reporter=reporter,

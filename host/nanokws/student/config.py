@@ -24,6 +24,11 @@ class StudentConfig:
     # mel bands on this share of the clips. 0: off.
     warp_probability: float = 0.0
     warp_bands: float = 2.5
+    # Hint distillation: the student's pooled features also predict the teacher's state summary (whitened
+    # principal components), on clips and views; the loss gains hint_weight x their mean squared error.
+    # Teachers without states (HintTeacher) are skipped. 0: off.
+    hint_weight: float = 0.0
+    hint_components: int = 32
 
     # Consistent teaching: `views` more versions of each training clip, augmented in the audio more strongly
     # than the data itself (pitch and speed shifts that change the voice, noise down to 0 dB SNR, rooms,

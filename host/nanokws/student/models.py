@@ -73,3 +73,11 @@ def with_softmax(logits_model: keras.Model, batch_size: int | None = 1, weights:
     twin = build(logits_model.name, frames, coefficients, int(logits_model.output.shape[-1]), batch_size=batch_size)
     twin.set_weights(logits_model.get_weights() if weights is None else weights)
     return keras.Model(twin.input, layers.Softmax(name="probabilities")(twin.output), name=logits_model.name)
+
+
+def with_hint_head(logits_model: keras.Model, components: int) -> keras.Model:
+    """The training twin for hint distillation: the same layers, plus a linear map from the pooled features
+    to the teacher's hint components as a second output. Only the logits model is ever exported."""
+    pooled = next(layer for layer in logits_model.layers if isinstance(layer, layers.AveragePooling2D)).output
+    hint = layers.Dense(components, name="hint")(layers.Flatten()(pooled))
+    return keras.Model(logits_model.input, [logits_model.output, hint], name=f"{logits_model.name}_hints")

@@ -16,7 +16,7 @@ from nanokws import atomic
 from nanokws.progress import Reporter
 from nanokws.student.augment import FeatureWarp, augment_batch
 from nanokws.student.config import StudentConfig
-from nanokws.student.models import build
+from nanokws.student.models import build, with_hint_head
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class StudentData:
     x_views: np.ndarray | None = None  # [N, views, frames, coeffs]: consistent teaching (views.py)
     teacher_views: np.ndarray | None = None  # [N, views, classes]: the teacher's logits on each view
     warp: FeatureWarp | None = None  # the spectral warps of the run's front end (cfg.warp_probability)
+    hints_train: np.ndarray | None = None  # [N, components]: hint targets of the clips (hints.py), or None
+    hints_views: np.ndarray | None = None  # [N, views, components]: the same for their views
 
     def training_set(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Features, labels and teacher logits of the clips followed by their views (if any)."""
@@ -42,6 +44,16 @@ class StudentData:
             return x, y, None
         t = np.concatenate([self.teacher_train, self.teacher_views.reshape(-1, self.teacher_train.shape[1])])
         return x, y, t
+
+    def training_hints(self) -> np.ndarray | None:
+        """Hint targets in the order of `training_set`, or None."""
+        if self.hints_train is None:
+            return None
+        if self.x_views is None:
+            return self.hints_train
+        if self.hints_views is None:
+            return None
+        return np.concatenate([self.hints_train, self.hints_views.reshape(-1, self.hints_train.shape[1])])
 
 
 @dataclass(frozen=True)
@@ -105,15 +117,23 @@ def train_student(
     alpha = cfg.alpha if use_teacher else 1.0
     custom = {"loss": _kd_loss(classes, alpha, cfg.temperature), "accuracy": _accuracy(classes)}
 
+    hints = data.training_hints() if cfg.hint_weight > 0 else None
+
     state = {"epoch": 0, "best_epoch": -1, "best_val_accuracy": -1.0, "history": []}
     if resume and ckpt.is_file() and state_path.is_file():
         state = json.loads(state_path.read_text())
-        model = keras.models.load_model(ckpt, custom_objects=custom, compile=True)
+        trainer = keras.models.load_model(ckpt, custom_objects=custom, compile=True)
+        model = trainer if hints is None else keras.Model(trainer.input, trainer.outputs[0])
     else:
         model = build(cfg.model, frames, coeffs, classes)
+        trainer = model if hints is None else with_hint_head(model, hints.shape[1])
         steps = int(np.ceil(len(y_train) / cfg.batch_size)) * epochs
         schedule = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=steps)
-        model.compile(optimizer=keras.optimizers.Adam(schedule), loss=custom["loss"], metrics=[custom["accuracy"]])
+        if hints is None:
+            loss, weights, metrics = custom["loss"], None, [custom["accuracy"]]
+        else:
+            loss, weights, metrics = [custom["loss"], "mse"], [1.0, cfg.hint_weight], [[custom["accuracy"]], []]
+        trainer.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, loss_weights=weights, metrics=metrics)
     resumed_from = int(state["epoch"])
 
     task = reporter.task(f"training {cfg.model}", epochs)
@@ -124,12 +144,14 @@ def train_student(
         rng = np.random.default_rng([seed, epoch])
         x = augment_batch(x_train, data.silence_frame, cfg, rng, data.warp)[..., None]
         order = rng.permutation(len(x))
-        h = model.fit(x[order], y_train[order], batch_size=cfg.batch_size, epochs=1, verbose=0, shuffle=False)
+        targets = y_train[order] if hints is None else [y_train[order], hints[order]]
+        h = trainer.fit(x[order], targets, batch_size=cfg.batch_size, epochs=1, verbose=0, shuffle=False)
         logits = model.predict(data.x_val[..., None], batch_size=256, verbose=0)
         val_acc = float(np.mean(np.argmax(logits, axis=1) == data.y_val))
+        accuracy = next(v for k, v in h.history.items() if k.endswith("accuracy"))
         state["history"].append(
             {"epoch": epoch + 1, "loss": float(h.history["loss"][-1]),
-             "accuracy": float(h.history["accuracy"][-1]), "val_accuracy": val_acc}
+             "accuracy": float(accuracy[-1]), "val_accuracy": val_acc}
         )  # fmt: skip
         if val_acc > state["best_val_accuracy"]:
             state["best_val_accuracy"], state["best_epoch"] = val_acc, epoch
@@ -137,7 +159,7 @@ def train_student(
                 model.save_weights(tmp)
         state["epoch"] = epoch + 1
         with atomic.atomic_path(ckpt, suffix=".keras") as tmp:
-            model.save(tmp)
+            trainer.save(tmp)
         atomic.write_json(state_path, state)
         task.advance()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
@@ -27,10 +28,10 @@ from nanokws.progress import Reporter
 from nanokws.soft_labels import entry_key
 from nanokws.stages.features import load_clips
 from nanokws.student.config import StudentConfig
-from nanokws.teacher.base import Teacher
+from nanokws.teacher.base import HintTeacher, Teacher
 
 CACHE_NAME = "views.joblib"
-FORMAT = 1
+FORMAT = 2
 CHUNK = 128
 # What a view is made of (not how long the student trains on them).
 VIEW_FIELDS = (
@@ -74,8 +75,24 @@ def _settings(cfg: StudentConfig) -> dict[str, object]:
     return {f: getattr(cfg, f) for f in VIEW_FIELDS}
 
 
+@dataclass(frozen=True)
+class Views:
+    """The views of N clips and what the teacher said of them."""
+
+    features: np.ndarray  # [N, views, frames, coeffs]
+    logits: np.ndarray | None  # [N, views, labels]; None without a teacher
+    hints: np.ndarray | None  # [N, views, dims] the teacher's state summaries (hint distillation), or None
+    clip_hints: np.ndarray | None  # [N, dims] the same for the clips themselves
+    key: str
+
+
+def wants_hints(cfg: StudentConfig, teacher: Teacher | None) -> bool:
+    return cfg.hint_weight > 0 and isinstance(teacher, HintTeacher)
+
+
 def views_key(cfg: StudentConfig, seed: int, frontend: FrontendConfig, teacher: Teacher | None) -> str:
     blob = {
+        "hints": wants_hints(cfg, teacher),
         "settings": _settings(cfg),
         "seed": seed,
         "frontend": native_frontend(frontend).path.parent.name,
@@ -100,12 +117,13 @@ def compute_views(
     teacher: Teacher | None,
     reporter: Reporter,
     jobs: int = 2,
-) -> tuple[np.ndarray, np.ndarray | None, str]:
-    """Features [N, views, frames, coeffs] of the views of `entries`, the teacher's logits on them
-    [N, views, labels] (None without a teacher), and the cache key."""
+) -> Views:
+    """The views of `entries`: their features, the teacher's logits on them (None without a teacher) and,
+    for hint distillation, the teacher's state summaries of the views and of the clips."""
     key = views_key(cfg, seed, frontend, teacher)
+    hints = wants_hints(cfg, teacher)
     path = run_root / CACHE_NAME
-    rows: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    rows: dict[str, tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray | None]] = {}
     if path.is_file():
         try:
             stored = joblib.load(path)
@@ -131,12 +149,34 @@ def compute_views(
                 )
                 flat = np.concatenate(audio)
                 feats = native.features(flat).reshape(len(idx), cfg.views, frontend.n_frames, frontend.n_mfcc)
-                logits = teacher.logits(flat).reshape(len(idx), cfg.views, -1) if teacher is not None else None
+                logits = view_hints = clip_hints = None
+                if hints:
+                    assert isinstance(teacher, HintTeacher)
+                    logits, view_hints = teacher.logits_and_hints(flat)
+                    view_hints = view_hints.reshape(len(idx), cfg.views, -1).astype(np.float16)
+                    clip_hints = teacher.logits_and_hints(clips)[1].astype(np.float16)
+                elif teacher is not None:
+                    logits = teacher.logits(flat)
+                if logits is not None:
+                    logits = logits.reshape(len(idx), cfg.views, -1)
                 for j, i in enumerate(idx):
-                    rows[keys[i]] = (feats[j], logits[j] if logits is not None else None)
+                    rows[keys[i]] = (
+                        feats[j],
+                        None if logits is None else logits[j],
+                        None if view_hints is None else view_hints[j],
+                        None if clip_hints is None else clip_hints[j],
+                    )
                 task.advance(len(idx))
         with atomic_path(path, suffix=".joblib") as tmp:
             joblib.dump({"key": key, "rows": rows}, tmp)
-    features = np.stack([rows[k][0] for k in keys])
-    logits_out = np.stack([rows[k][1] for k in keys]) if teacher is not None else None  # type: ignore[misc]
-    return features, logits_out, key
+
+    def stacked(part: int, present: bool) -> np.ndarray | None:
+        return np.stack([rows[k][part] for k in keys]).astype(np.float32) if present else None  # type: ignore[misc]
+
+    return Views(
+        features=np.stack([rows[k][0] for k in keys]),
+        logits=stacked(1, teacher is not None),
+        hints=stacked(2, hints),
+        clip_hints=stacked(3, hints),
+        key=key,
+    )

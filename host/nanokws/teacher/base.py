@@ -36,6 +36,15 @@ class Teacher(Protocol):
         ...
 
 
+@runtime_checkable
+class HintTeacher(Teacher, Protocol):
+    """A teacher that also shows a summary of its internal states (for hint distillation)."""
+
+    def logits_and_hints(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """int16 [N, samples] -> (logits [N, len(labels)], hints [N, dims]) from one pass of the model."""
+        ...
+
+
 @dataclass
 class TeacherOutcome:
     """What a teacher stage made or found (every teacher kind returns this)."""

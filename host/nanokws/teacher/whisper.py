@@ -170,6 +170,13 @@ class WhisperTeacher:
     def logits(self, audio: np.ndarray) -> np.ndarray:
         return self.head.logits(self.encoder.embed(np.asarray(audio, dtype=np.int16)))
 
+    def logits_and_hints(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The head's logits and the encoder's mean and max states over the clip (the first two of the pooled
+        vector's 2 + POOL_SEGMENTS parts): what the student's pooled features are asked to predict."""
+        pooled = self.encoder.embed(np.asarray(audio, dtype=np.int16))
+        width = pooled.shape[1] // (2 + POOL_SEGMENTS)
+        return self.head.logits(pooled), pooled[:, : 2 * width]
+
 
 def cached_embeddings(
     run_root: Path, encoder: WhisperEncoder, entries: list[Entry], data_root: Path, reporter: Reporter
