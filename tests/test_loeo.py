@@ -37,3 +37,24 @@ def test_modes_are_checked_before_anything_trains(tmp_path) -> None:
 
     r = host("bench", "loeo", "--run", str(tmp_path / "r"), "--modes", "distilled,soft")
     assert r.returncode != 0 and "soft" in r.stderr and "distilled, hard" in r.stderr
+
+
+def test_the_table_puts_every_setting_side_by_side(tmp_path) -> None:
+    import json
+
+    from nanokws.bench.loeo_table import markdown, rows
+
+    def result(engine: str, distill: bool, acc: float, teacher: float | None = None) -> dict:
+        return {"held_out": engine, "distill": distill, "int8_accuracy": acc, "teacher_accuracy": teacher}
+
+    (tmp_path / "loeo.json").write_text(json.dumps([result("a", True, 0.5, 0.8), result("a", False, 0.4)]))
+    (tmp_path / "loeo-hints.json").write_text(json.dumps([result("a", True, 0.6, 0.8), result("b", True, 0.7, 0.9)]))
+    table = rows(tmp_path)
+    assert [(r.setting, r.mode) for r in table] == [
+        ("default", "distilled"), ("default", "hard"), ("default", "teacher"),
+        ("hints", "distilled"), ("hints", "teacher"),
+    ]  # fmt: skip
+    text = markdown(table)
+    assert "| setting | model | a | b |" in text
+    assert "| default | int8 student, hard | 0.400 | - |" in text
+    assert "| hints | teacher | 0.800 | 0.900 |" in text

@@ -663,6 +663,26 @@ def bench_loeo(
     out.print(f"wrote {rd.root / loeo_name(tag)}")
 
 
+@bench_app.command("loeo-table")
+def bench_loeo_table(
+    run: RunOpt = Path("runs/default"),
+    markdown_path: Annotated[Path | None, typer.Option("--markdown", help="Also write the table here.")] = None,
+) -> None:
+    """Every leave-one-engine-out setting of a run side by side (loeo.json and each loeo-<tag>.json): int8
+    student accuracy per held-out engine, distilled and not, and the teacher's."""
+    from nanokws.bench.loeo_table import markdown, rows
+
+    rd, _ = open_run(run)
+    table = rows(rd.root)
+    if not table:
+        raise ConfigError("no leave-one-engine-out results in the run", path=rd.root, hint="run `host bench loeo`")
+    text = markdown(table)
+    out.print(text, markup=False, highlight=False)
+    if markdown_path:
+        atomic.write_text(markdown_path, text)
+        out.print(f"wrote {markdown_path}")
+
+
 def _loeo_modes(modes: str) -> tuple[bool, ...]:
     names = {"distilled": True, "hard": False}
     chosen = [m.strip() for m in modes.split(",") if m.strip()]

@@ -104,5 +104,7 @@ def run_loeo(
                     teacher_accuracy=(metrics.get("teacher") or {}).get("test_accuracy") if distill else None,
                 )
             )
+            # after every sub-run, so that an interrupted comparison keeps what it measured
+            atomic.write_json(run.root / loeo_name(tag), [dataclasses.asdict(r) for r in results])
     atomic.write_json(run.root / loeo_name(tag), [dataclasses.asdict(r) for r in results])
     return results
