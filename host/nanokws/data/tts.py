@@ -108,7 +108,7 @@ def check_engines(engines: Sequence[str]) -> None:
             hint=f"run `make setup`, or `sudo apt-get install {pkgs}`, or leave them out with --engines",
         )
     if KOKORO in engines:
-        kokoro.check_installed()
+        kokoro.prepare_model()  # once, here: workers assembling it at the same time can load it half-written
 
 
 def _run(cmd: list[str], what: str, stdin: str | None = None) -> None:
