@@ -207,6 +207,12 @@ def train_cmd(
     hints: Annotated[
         float, typer.Option(min=0.0, help="Hint distillation: weight of the teacher-state regression (0: off).")
     ] = StudentConfig.hint_weight,
+    view_epochs: Annotated[
+        int, typer.Option(min=1, help="Student epochs over clips and their views (early stopping may end sooner).")
+    ] = StudentConfig.view_epochs,
+    view_patience: Annotated[
+        int, typer.Option(min=1, help="Epochs without a better validation accuracy before training on views stops.")
+    ] = StudentConfig.view_patience,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoints.")] = False,
     force: ForceOpt = False,
 ) -> None:
@@ -226,6 +232,9 @@ def train_cmd(
             views=views,
             view_formant_probability=formants,
             warp_probability=warp,
+            hint_weight=hints,
+            view_epochs=view_epochs,
+            view_patience=view_patience,
         ),
         teacher=_teacher_config(teacher),
         resume=resume,
@@ -630,6 +639,12 @@ def bench_loeo(
     hints: Annotated[
         float, typer.Option(min=0.0, help="Hint distillation: weight of the teacher-state regression (0: off).")
     ] = StudentConfig.hint_weight,
+    view_epochs: Annotated[
+        int, typer.Option(min=1, help="Student epochs over clips and their views (early stopping may end sooner).")
+    ] = StudentConfig.view_epochs,
+    view_patience: Annotated[
+        int, typer.Option(min=1, help="Epochs without a better validation accuracy before training on views stops.")
+    ] = StudentConfig.view_patience,
     modes: Annotated[str, typer.Option(help="Comma-separated: distilled, hard.")] = "distilled,hard",
     tag: Annotated[
         str, typer.Option(help="Name of this setting: sub-runs in <run>/loeo/<tag>/, results in <run>/loeo-<tag>.json.")
@@ -647,7 +662,7 @@ def bench_loeo(
             rd,
             student=StudentConfig(
                 model=student, epochs=epochs, views=views, alpha=alpha, view_formant_probability=formants,
-                warp_probability=warp, hint_weight=hints,
+                warp_probability=warp, hint_weight=hints, view_epochs=view_epochs, view_patience=view_patience,
             ),
             teacher=_teacher_config(teacher, teacher_epochs),
             engines=held, reporter=reporter, modes=chosen_modes, tag=tag,
