@@ -1,6 +1,6 @@
 """The leave-one-engine-out results of every setting of a run side by side: `<run>/loeo.json` (the default
 setting) and each `<run>/loeo-<tag>.json` written by `host bench loeo --tag`, one row per setting and mode,
-one column per held-out engine, as text or Markdown."""
+one column per held-out engine and their mean, as text or Markdown."""
 
 from __future__ import annotations
 
@@ -42,11 +42,14 @@ def rows(run_root: Path) -> list[Row]:
 def markdown(table: list[Row]) -> str:
     engines = sorted({e for r in table for e in r.accuracy})
     lines = [
-        "| setting | model | " + " | ".join(engines) + " |",
-        "|---|---|" + "---:|" * len(engines),
+        "| setting | model | " + " | ".join(engines) + " | mean |",
+        "|---|---|" + "---:|" * (len(engines) + 1),
     ]
     for r in table:
         model = "teacher" if r.mode == "teacher" else f"int8 student, {r.mode}"
         cells = [f"{r.accuracy[e]:.3f}" if e in r.accuracy else "-" for e in engines]
+        # a mean over some of the engines would not compare with the others: only rows with all of them
+        mean = sum(r.accuracy[e] for e in engines) / len(engines) if all(e in r.accuracy for e in engines) else None
+        cells.append("-" if mean is None else f"{mean:.3f}")
         lines.append(f"| {r.setting} | {model} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
