@@ -75,7 +75,8 @@ bench: firmware
 	$(BIN)/host bench --json build/bench/bench.json $(if $(wildcard $(MLPERF_MODEL)),--model mlperf_ref=$(MLPERF_MODEL))
 	$(BIN)/host bench frontend --json build/bench/frontend.json
 
-# Leave-one-engine-out on the demo run (three engines x with/without distillation: about 32 minutes on 2 cores).
+# Leave-one-engine-out on the demo run: four engines x with/without distillation, eight trainings of about
+# 10 minutes each on 2 cores.
 bench-loeo: venv
 	$(BIN)/host bench loeo --run $(RUN)
 

@@ -3,7 +3,7 @@
  * Do not edit: change the model or the template and export again.
  *
  * model: model_int8.tflite
- *        sha256 b76cb80e7ed12f877b88c799d34210de1973e47c4c13f8fc1101bed699b0ee55
+ *        sha256 8b6ad15c6509e583c137544bec1eaf76723e2b3ab9f68fc77e6af1853d81f552
  * detector: DetectorConfig
  *           sha256 5a23baf969793ec9868d41c67c1d1c45963aa31eb389d5dd57b8592614e7542f
  */

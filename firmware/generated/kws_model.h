@@ -3,7 +3,7 @@
  * Do not edit: change the model or the template and export again.
  *
  * model: model_int8.tflite
- *        sha256 b76cb80e7ed12f877b88c799d34210de1973e47c4c13f8fc1101bed699b0ee55
+ *        sha256 8b6ad15c6509e583c137544bec1eaf76723e2b3ab9f68fc77e6af1853d81f552
  */
 #ifndef NANOKWS_KWS_MODEL_H
 #define NANOKWS_KWS_MODEL_H

@@ -3,16 +3,16 @@
  * Do not edit: change the model or the template and export again.
  *
  * model: model_int8.tflite
- *        sha256 b76cb80e7ed12f877b88c799d34210de1973e47c4c13f8fc1101bed699b0ee55
+ *        sha256 8b6ad15c6509e583c137544bec1eaf76723e2b3ab9f68fc77e6af1853d81f552
  */
 #ifndef NANOKWS_MODEL_DATA_H
 #define NANOKWS_MODEL_DATA_H
 
-/* The .tflite flatbuffer itself, 49424 bytes aligned to 16, for applications
+/* The .tflite flatbuffer itself, 48856 bytes aligned to 16, for applications
  * that run TensorFlow Lite Micro (tflite::GetModel(kws_model_data)) instead of
  * the compiled model in kws_model.c. */
 
-#define KWS_MODEL_DATA_BYTES 49424
+#define KWS_MODEL_DATA_BYTES 48856
 
 extern const unsigned char kws_model_data[KWS_MODEL_DATA_BYTES];
 
