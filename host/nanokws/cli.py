@@ -46,6 +46,22 @@ err = Console(stderr=True, soft_wrap=True)
 RunOpt = Annotated[Path, typer.Option("--run", help="Run directory: every stage reads and writes here.")]
 JobsOpt = Annotated[int, typer.Option("--jobs", min=1, help="Worker processes (default: both cores).")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Redo the stage even if its output is up to date.")]
+# The student's robustness levers, shared by `host train` and `host bench loeo` (defaults: StudentConfig).
+FormantsOpt = Annotated[
+    float, typer.Option(min=0.0, max=1.0, help="Share of views whose formants move (vocal-tract length).")
+]
+WarpOpt = Annotated[
+    float, typer.Option(min=0.0, max=1.0, help="Share of clips whose features are spectrally warped, each epoch.")
+]
+HintsOpt = Annotated[
+    float, typer.Option(min=0.0, help="Hint distillation: weight of the teacher-state regression (0: off).")
+]
+ViewEpochsOpt = Annotated[
+    int, typer.Option(min=1, help="Student epochs over clips and their views (early stopping may end sooner).")
+]
+ViewPatienceOpt = Annotated[
+    int, typer.Option(min=1, help="Epochs without a better validation accuracy before training on views stops.")
+]
 
 
 def _print_summary(entries: list[Entry], config: RunConfig) -> None:
@@ -198,21 +214,11 @@ def train_cmd(
     views: Annotated[
         int, typer.Option(min=0, help="Consistent teaching: augmented views per training clip, teacher-labelled.")
     ] = 6,
-    formants: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Share of views whose formants move (vocal-tract length).")
-    ] = StudentConfig.view_formant_probability,
-    warp: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Share of clips whose features are spectrally warped, each epoch.")
-    ] = StudentConfig.warp_probability,
-    hints: Annotated[
-        float, typer.Option(min=0.0, help="Hint distillation: weight of the teacher-state regression (0: off).")
-    ] = StudentConfig.hint_weight,
-    view_epochs: Annotated[
-        int, typer.Option(min=1, help="Student epochs over clips and their views (early stopping may end sooner).")
-    ] = StudentConfig.view_epochs,
-    view_patience: Annotated[
-        int, typer.Option(min=1, help="Epochs without a better validation accuracy before training on views stops.")
-    ] = StudentConfig.view_patience,
+    formants: FormantsOpt = StudentConfig.view_formant_probability,
+    warp: WarpOpt = StudentConfig.warp_probability,
+    hints: HintsOpt = StudentConfig.hint_weight,
+    view_epochs: ViewEpochsOpt = StudentConfig.view_epochs,
+    view_patience: ViewPatienceOpt = StudentConfig.view_patience,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoints.")] = False,
     force: ForceOpt = False,
 ) -> None:
@@ -630,21 +636,11 @@ def bench_loeo(
     teacher_epochs: Annotated[int, typer.Option(min=1, help="Teacher epochs (as `host train`: 30).")] = 30,
     views: Annotated[int, typer.Option(min=0, help="Consistent teaching views, as for `host train`.")] = 6,
     alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the hard-label loss.")] = 0.3,
-    formants: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Share of views whose formants move (vocal-tract length).")
-    ] = StudentConfig.view_formant_probability,
-    warp: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Share of clips whose features are spectrally warped, each epoch.")
-    ] = StudentConfig.warp_probability,
-    hints: Annotated[
-        float, typer.Option(min=0.0, help="Hint distillation: weight of the teacher-state regression (0: off).")
-    ] = StudentConfig.hint_weight,
-    view_epochs: Annotated[
-        int, typer.Option(min=1, help="Student epochs over clips and their views (early stopping may end sooner).")
-    ] = StudentConfig.view_epochs,
-    view_patience: Annotated[
-        int, typer.Option(min=1, help="Epochs without a better validation accuracy before training on views stops.")
-    ] = StudentConfig.view_patience,
+    formants: FormantsOpt = StudentConfig.view_formant_probability,
+    warp: WarpOpt = StudentConfig.warp_probability,
+    hints: HintsOpt = StudentConfig.hint_weight,
+    view_epochs: ViewEpochsOpt = StudentConfig.view_epochs,
+    view_patience: ViewPatienceOpt = StudentConfig.view_patience,
     modes: Annotated[str, typer.Option(help="Comma-separated: distilled, hard.")] = "distilled,hard",
     tag: Annotated[
         str, typer.Option(help="Name of this setting: sub-runs in <run>/loeo/<tag>/, results in <run>/loeo-<tag>.json.")
