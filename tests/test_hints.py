@@ -54,7 +54,7 @@ def test_a_student_trained_with_hints_exports_logits_only_and_resumes(tmp_path) 
 
 
 def test_hints_change_what_the_student_learns(tmp_path) -> None:
-    cfg = StudentConfig(distill=False, view_epochs=2, view_patience=5, batch_size=16)
+    cfg = StudentConfig(distill=False, view_epochs=2, view_patience=5, batch_size=16, hint_weight=0.0)
     rng_seed = 0  # the same data for both; student.keras goes beside each checkpoint folder
     a = train_student(
         _data(np.random.default_rng(rng_seed), hinted=True), 12, dataclasses.replace(cfg, hint_weight=1.0),
