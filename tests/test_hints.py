@@ -67,3 +67,21 @@ def test_hints_change_what_the_student_learns(tmp_path) -> None:
     wa = keras.models.load_model(a.model_path, compile=False).get_weights()
     wb = keras.models.load_model(b.model_path, compile=False).get_weights()
     assert any(not np.allclose(u, v) for u, v in zip(wa, wb, strict=True))
+
+
+def test_time_aligned_hints_train_a_segment_head_that_is_never_exported(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    data = _data(rng, hinted=True)
+    n = len(data.y_train)
+    # per 200 ms segment: the class and where in the clip the segment lies
+    seg = np.stack([np.repeat(data.y_train[:, None], 5, axis=1), np.tile(np.arange(5), (n, 1))], axis=-1)
+    seg = seg.astype(np.float32)
+    data = dataclasses.replace(data, segments_train=seg, segments_views=np.repeat(seg[:, None], 2, axis=1))
+    assert data.training_segments() is not None and data.training_segments().shape == (3 * n, 5, 2)
+    cfg = StudentConfig(distill=False, view_epochs=2, view_patience=5, batch_size=16, segment_hint_weight=1.0)
+    out = train_student(data, 12, cfg, tmp_path / "ckpt", seed=42, resume=False, reporter=NullReporter())
+    model = keras.models.load_model(out.model_path, compile=False)
+    assert len(model.outputs) == 1 and model.output.shape[-1] == 12
+    trainer = keras.models.load_model(tmp_path / "ckpt" / "checkpoint.keras", compile=False)
+    # the logits, the pooled hint components and the five segments' components, in that order
+    assert [tuple(o.shape[1:]) for o in trainer.outputs] == [(12,), (3,), (5, 2)]

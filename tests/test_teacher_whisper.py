@@ -16,7 +16,7 @@ from nanokws.audio import read_wav_int16
 from nanokws.labels import LABELS
 from nanokws.progress import NullReporter
 from nanokws.soft_labels import soft_labels
-from nanokws.teacher.base import HintTeacher, Teacher, TeacherError
+from nanokws.teacher.base import HintTeacher, SegmentHintTeacher, Teacher, TeacherError
 from nanokws.teacher.config import TeacherConfig
 from nanokws.teacher.whisper import EMBEDDINGS_NAME, TEACHER_DIR, WhisperEncoder, model_dir, train_whisper_teacher
 
@@ -57,6 +57,13 @@ def test_head_learns_the_run_and_the_stage_is_cached(small_synth, tmp_path: Path
     both, hints = first.teacher.logits_and_hints(audio)
     np.testing.assert_allclose(both, first.teacher.logits(audio), atol=1e-5)
     np.testing.assert_allclose(hints, first.teacher.encoder.embed(audio)[:, : 2 * 384], atol=1e-5)
+    # and, for time-aligned hints, the mean states of five consecutive 200 ms stretches, in order
+    assert isinstance(first.teacher, SegmentHintTeacher)
+    again, same, segments = first.teacher.logits_hints_and_segments(audio)
+    np.testing.assert_allclose(again, both, atol=1e-5)
+    np.testing.assert_allclose(same, hints, atol=1e-5)
+    assert segments.shape == (4, 5, 384)
+    np.testing.assert_allclose(segments.mean(axis=1), hints[:, :384], rtol=1e-3, atol=1e-4)
 
 
 def test_a_changed_head_setting_retrains_but_reuses_the_embeddings(small_synth, tmp_path: Path) -> None:

@@ -121,6 +121,39 @@ def test_hints_come_with_the_views_only_when_asked_and_key_the_cache(small_synth
     assert compute_views(tmp_path, entries, root, hinted, teacher=EnergyTeacher(), **kwargs).hints is None
 
 
+class SegmentEnergyTeacher(HintEnergyTeacher):
+    """The stand-in teacher with states over time: the peak of each fifth of the clip."""
+
+    def logits_hints_and_segments(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        logits, hints = self.logits_and_hints(audio)
+        parts = np.abs(audio.astype(np.float32)).reshape(len(audio), 5, -1).max(axis=2) / 32768.0
+        return logits, hints, parts[..., None]
+
+
+def test_time_aligned_hints_come_with_the_views_only_when_asked(small_synth, tmp_path: Path) -> None:
+    root, result = small_synth
+    entries = [e for e in result.entries if e.split == "train"][:5]
+    kwargs = {"seed": 42, "frontend": FE, "reporter": NullReporter(), "jobs": 1}
+    teacher = SegmentEnergyTeacher()
+    plain = compute_views(tmp_path, entries, root, dataclasses.replace(CFG, hint_weight=1.0), teacher=teacher, **kwargs)
+    assert plain.segments is None and plain.clip_segments is None
+    timed = dataclasses.replace(CFG, hint_weight=0.0, segment_hint_weight=1.0)
+    v = compute_views(tmp_path, entries, root, timed, teacher=teacher, **kwargs)
+    assert v.key != plain.key and v.hints is None
+    assert v.segments is not None and v.segments.shape == (5, 3, 5, 1)
+    assert v.clip_segments is not None and v.clip_segments.shape == (5, 5, 1)
+    np.testing.assert_array_equal(v.features, plain.features)
+    # the segments are the teacher's on exactly that audio: the loudest of them is the view's peak
+    both = compute_views(
+        tmp_path, entries, root, dataclasses.replace(timed, hint_weight=1.0), teacher=teacher, **kwargs
+    )
+    assert both.hints is not None and both.segments is not None
+    np.testing.assert_allclose(both.segments.max(axis=(2, 3)), both.hints[..., 1], rtol=1e-3)
+    np.testing.assert_allclose(both.clip_segments.max(axis=(1, 2)), both.clip_hints[:, 1], rtol=1e-3)
+    # a teacher with pooled states only gives no segments
+    assert compute_views(tmp_path, entries, root, timed, teacher=HintEnergyTeacher(), **kwargs).segments is None
+
+
 def test_hint_targets_follow_the_training_set_order() -> None:
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((3, 49, 10)), np.arange(3)

@@ -56,6 +56,14 @@ WarpOpt = Annotated[
 HintsOpt = Annotated[
     float, typer.Option(min=0.0, help="Hint distillation: weight of the teacher-state regression (0: off).")
 ]
+SegmentHintsOpt = Annotated[
+    float,
+    typer.Option(
+        help="Time-aligned hint distillation: weight of the regression of the teacher's states in each 200 ms "
+        "(0: off).",
+        min=0.0,
+    ),
+]
 ViewEpochsOpt = Annotated[
     int, typer.Option(min=1, help="Student epochs over clips and their views (early stopping may end sooner).")
 ]
@@ -217,6 +225,7 @@ def train_cmd(
     formants: FormantsOpt = StudentConfig.view_formant_probability,
     warp: WarpOpt = StudentConfig.warp_probability,
     hints: HintsOpt = StudentConfig.hint_weight,
+    segment_hints: SegmentHintsOpt = StudentConfig.segment_hint_weight,
     view_epochs: ViewEpochsOpt = StudentConfig.view_epochs,
     view_patience: ViewPatienceOpt = StudentConfig.view_patience,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoints.")] = False,
@@ -239,6 +248,7 @@ def train_cmd(
             view_formant_probability=formants,
             warp_probability=warp,
             hint_weight=hints,
+            segment_hint_weight=segment_hints,
             view_epochs=view_epochs,
             view_patience=view_patience,
         ),
@@ -639,6 +649,7 @@ def bench_loeo(
     formants: FormantsOpt = StudentConfig.view_formant_probability,
     warp: WarpOpt = StudentConfig.warp_probability,
     hints: HintsOpt = StudentConfig.hint_weight,
+    segment_hints: SegmentHintsOpt = StudentConfig.segment_hint_weight,
     view_epochs: ViewEpochsOpt = StudentConfig.view_epochs,
     view_patience: ViewPatienceOpt = StudentConfig.view_patience,
     modes: Annotated[str, typer.Option(help="Comma-separated: distilled, hard.")] = "distilled,hard",
@@ -658,7 +669,8 @@ def bench_loeo(
             rd,
             student=StudentConfig(
                 model=student, epochs=epochs, views=views, alpha=alpha, view_formant_probability=formants,
-                warp_probability=warp, hint_weight=hints, view_epochs=view_epochs, view_patience=view_patience,
+                warp_probability=warp, hint_weight=hints, segment_hint_weight=segment_hints,
+                view_epochs=view_epochs, view_patience=view_patience,
             ),
             teacher=_teacher_config(teacher, teacher_epochs),
             engines=held, reporter=reporter, modes=chosen_modes, tag=tag,

@@ -199,7 +199,7 @@ def _student_stage(
     if not opts.force and _up_to_date(artifact, key):
         reporter.log(f"student is up to date ({artifact})")
         return True
-    x_views = teacher_views = hints_train = hints_views = None
+    x_views = teacher_views = hints_train = hints_views = segments_train = segments_views = None
     if cfg.views:
         train_entries = [e for e in feats.entries if e.split == "train"]
         views = compute_views(
@@ -210,6 +210,10 @@ def _student_stage(
         if views.clip_hints is not None and views.hints is not None:
             projection = fit_projection(views.clip_hints, cfg.hint_components)
             hints_train, hints_views = projection.apply(views.clip_hints), projection.apply(views.hints)
+        if views.clip_segments is not None and views.segments is not None:
+            dims = views.clip_segments.shape[-1]
+            projection = fit_projection(views.clip_segments.reshape(-1, dims), cfg.segment_hint_components)
+            segments_train, segments_views = projection.apply(views.clip_segments), projection.apply(views.segments)
     x_train, y_train, _ = _split(feats, config.labels, "train")
     x_val, y_val, _ = _split(feats, config.labels, "validation")
     if len(x_val) == 0:
@@ -217,8 +221,9 @@ def _student_stage(
     silence = native_frontend(config.frontend).features(np.zeros(config.frontend.clip_samples, dtype=np.int16))[0]
     warp = feature_warp(config.frontend, cfg.warp_bands) if cfg.warp_probability > 0 else None
     data = StudentData(
-        x_train, y_train, teacher_logits, x_val, y_val, silence, x_views, teacher_views, warp, hints_train, hints_views
-    )
+        x_train, y_train, teacher_logits, x_val, y_val, silence, x_views, teacher_views, warp, hints_train, hints_views,
+        segments_train, segments_views,
+    )  # fmt: skip
     result = train_student(
         data, len(config.labels), cfg, run.root / "student_checkpoints", seed=config.seed,
         resume=opts.resume, reporter=reporter,

@@ -32,6 +32,12 @@ class StudentConfig:
     # 0.542 / 0.651 / 0.725 / 0.515 with a weight of 1.
     hint_weight: float = 1.0
     hint_components: int = 32
+    # Time-aligned hints: the student's feature map, averaged over the teacher's time segments (SegmentHintTeacher:
+    # Whisper's states over five 200 ms stretches), predicts the leading principal components of the teacher's
+    # states in each segment, on clips and views. What is said when, not only what the whole clip is.
+    # 0: off.
+    segment_hint_weight: float = 0.0
+    segment_hint_components: int = 16
 
     # Consistent teaching: `views` more versions of each training clip, augmented in the audio more strongly
     # than the data itself (pitch and speed shifts that change the voice, noise down to 0 dB SNR, rooms,

@@ -75,9 +75,31 @@ def with_softmax(logits_model: keras.Model, batch_size: int | None = 1, weights:
     return keras.Model(twin.input, layers.Softmax(name="probabilities")(twin.output), name=logits_model.name)
 
 
-def with_hint_head(logits_model: keras.Model, components: int) -> keras.Model:
-    """The training twin for hint distillation: the same layers, plus a linear map from the pooled features
-    to the teacher's hint components as a second output. Only the logits model is ever exported."""
-    pooled = next(layer for layer in logits_model.layers if isinstance(layer, layers.AveragePooling2D)).output
-    hint = layers.Dense(components, name="hint")(layers.Flatten()(pooled))
-    return keras.Model(logits_model.input, [logits_model.output, hint], name=f"{logits_model.name}_hints")
+def with_hint_heads(
+    logits_model: keras.Model, *, hint_components: int | None, segments: tuple[int, int] | None
+) -> keras.Model:
+    """The training twin for hint distillation: the same layers, plus training-only outputs after the logits
+    (the model itself when there are none). Only the logits model is ever exported.
+
+    - `hint_components`: a linear map from the pooled features to the teacher's hint components;
+    - `segments` (T, components): the last feature map averaged over T equal stretches of time (and over
+      frequency), each mapped linearly to the teacher's components for that stretch: [T, components].
+    """
+    outputs = [logits_model.output]
+    index = next(i for i, layer in enumerate(logits_model.layers) if isinstance(layer, layers.AveragePooling2D))
+    if hint_components is not None:
+        pooled = logits_model.layers[index].output
+        outputs.append(layers.Dense(hint_components, name="hint")(layers.Flatten()(pooled)))
+    if segments is not None:
+        steps, components = segments
+        features = logits_model.layers[index - 1].input  # the last block's output, before the final dropout
+        frames, bins, channels = (int(d) for d in features.shape[1:])
+        if frames < steps:
+            raise ConfigError(f"the student's feature map has {frames} time steps, fewer than {steps} hint segments")
+        span = frames // steps  # the last frames % steps steps (under one span) are left out
+        x = layers.AveragePooling2D(pool_size=(span, bins), strides=(span, bins))(features)
+        x = layers.Reshape((steps, channels))(x)
+        outputs.append(layers.Dense(components, name="segments")(x))
+    if len(outputs) == 1:
+        return logits_model
+    return keras.Model(logits_model.input, outputs, name=f"{logits_model.name}_hints")

@@ -16,7 +16,7 @@ from nanokws import atomic
 from nanokws.progress import Reporter
 from nanokws.student.augment import FeatureWarp, augment_batch
 from nanokws.student.config import StudentConfig
-from nanokws.student.models import build, with_hint_head
+from nanokws.student.models import build, with_hint_heads
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class StudentData:
     warp: FeatureWarp | None = None  # the spectral warps of the run's front end (cfg.warp_probability)
     hints_train: np.ndarray | None = None  # [N, components]: hint targets of the clips (hints.py), or None
     hints_views: np.ndarray | None = None  # [N, views, components]: the same for their views
+    segments_train: np.ndarray | None = None  # [N, T, components]: time-aligned hint targets of the clips
+    segments_views: np.ndarray | None = None  # [N, views, T, components]: the same for their views
 
     def training_set(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Features, labels and teacher logits of the clips followed by their views (if any)."""
@@ -47,13 +49,20 @@ class StudentData:
 
     def training_hints(self) -> np.ndarray | None:
         """Hint targets in the order of `training_set`, or None."""
-        if self.hints_train is None:
+        return self._in_training_order(self.hints_train, self.hints_views)
+
+    def training_segments(self) -> np.ndarray | None:
+        """Time-aligned hint targets [samples, T, components] in the order of `training_set`, or None."""
+        return self._in_training_order(self.segments_train, self.segments_views)
+
+    def _in_training_order(self, clips: np.ndarray | None, views: np.ndarray | None) -> np.ndarray | None:
+        if clips is None:
             return None
         if self.x_views is None:
-            return self.hints_train
-        if self.hints_views is None:
+            return clips
+        if views is None:
             return None
-        return np.concatenate([self.hints_train, self.hints_views.reshape(-1, self.hints_train.shape[1])])
+        return np.concatenate([clips, views.reshape(-1, *clips.shape[1:])])
 
 
 @dataclass(frozen=True)
@@ -118,21 +127,31 @@ def train_student(
     custom = {"loss": _kd_loss(classes, alpha, cfg.temperature), "accuracy": _accuracy(classes)}
 
     hints = data.training_hints() if cfg.hint_weight > 0 else None
+    segments = data.training_segments() if cfg.segment_hint_weight > 0 else None
+    extra = [t for t in (hints, segments) if t is not None]  # targets of the training-only outputs
 
     state = {"epoch": 0, "best_epoch": -1, "best_val_accuracy": -1.0, "history": []}
     if resume and ckpt.is_file() and state_path.is_file():
         state = json.loads(state_path.read_text())
         trainer = keras.models.load_model(ckpt, custom_objects=custom, compile=True)
-        model = trainer if hints is None else keras.Model(trainer.input, trainer.outputs[0])
+        model = trainer if not extra else keras.Model(trainer.input, trainer.outputs[0])
     else:
         model = build(cfg.model, frames, coeffs, classes)
-        trainer = model if hints is None else with_hint_head(model, hints.shape[1])
+        trainer = with_hint_heads(
+            model,
+            hint_components=None if hints is None else hints.shape[1],
+            segments=None if segments is None else (segments.shape[1], segments.shape[2]),
+        )
         steps = int(np.ceil(len(y_train) / cfg.batch_size)) * epochs
         schedule = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=steps)
-        if hints is None:
+        if not extra:
             loss, weights, metrics = custom["loss"], None, [custom["accuracy"]]
         else:
-            loss, weights, metrics = [custom["loss"], "mse"], [1.0, cfg.hint_weight], [[custom["accuracy"]], []]
+            pairs = ((hints, cfg.hint_weight), (segments, cfg.segment_hint_weight))
+            hint_weights = [w for t, w in pairs if t is not None]
+            loss = [custom["loss"], *["mse"] * len(extra)]
+            weights = [1.0, *hint_weights]
+            metrics = [[custom["accuracy"]], *[[] for _ in extra]]
         trainer.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, loss_weights=weights, metrics=metrics)
     resumed_from = int(state["epoch"])
 
@@ -144,7 +163,7 @@ def train_student(
         rng = np.random.default_rng([seed, epoch])
         x = augment_batch(x_train, data.silence_frame, cfg, rng, data.warp)[..., None]
         order = rng.permutation(len(x))
-        targets = y_train[order] if hints is None else [y_train[order], hints[order]]
+        targets = y_train[order] if not extra else [y_train[order], *(t[order] for t in extra)]
         h = trainer.fit(x[order], targets, batch_size=cfg.batch_size, epochs=1, verbose=0, shuffle=False)
         logits = model.predict(data.x_val[..., None], batch_size=256, verbose=0)
         val_acc = float(np.mean(np.argmax(logits, axis=1) == data.y_val))

@@ -28,7 +28,7 @@ from nanokws.progress import Reporter
 from nanokws.soft_labels import entry_key
 from nanokws.stages.features import load_clips
 from nanokws.student.config import StudentConfig
-from nanokws.teacher.base import HintTeacher, Teacher
+from nanokws.teacher.base import HintTeacher, SegmentHintTeacher, Teacher
 
 CACHE_NAME = "views.joblib"
 FORMAT = 2
@@ -84,10 +84,16 @@ class Views:
     hints: np.ndarray | None  # [N, views, dims] the teacher's state summaries (hint distillation), or None
     clip_hints: np.ndarray | None  # [N, dims] the same for the clips themselves
     key: str
+    segments: np.ndarray | None = None  # [N, views, T, dims] the teacher's states over time (time-aligned hints)
+    clip_segments: np.ndarray | None = None  # [N, T, dims] the same for the clips themselves
 
 
 def wants_hints(cfg: StudentConfig, teacher: Teacher | None) -> bool:
     return cfg.hint_weight > 0 and isinstance(teacher, HintTeacher)
+
+
+def wants_segments(cfg: StudentConfig, teacher: Teacher | None) -> bool:
+    return cfg.segment_hint_weight > 0 and isinstance(teacher, SegmentHintTeacher)
 
 
 def views_key(cfg: StudentConfig, seed: int, frontend: FrontendConfig, teacher: Teacher | None) -> str:
@@ -99,6 +105,8 @@ def views_key(cfg: StudentConfig, seed: int, frontend: FrontendConfig, teacher: 
         "teacher": teacher.fingerprint() if teacher is not None else None,
         "format": FORMAT,
     }
+    if wants_segments(cfg, teacher):  # only then, so that caches made before time-aligned hints stay valid
+        blob["segments"] = True
     return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -119,11 +127,14 @@ def compute_views(
     jobs: int = 2,
 ) -> Views:
     """The views of `entries`: their features, the teacher's logits on them (None without a teacher) and,
-    for hint distillation, the teacher's state summaries of the views and of the clips."""
+    for hint distillation, the teacher's state summaries of the views and of the clips (and for time-aligned
+    hints, its states over time)."""
     key = views_key(cfg, seed, frontend, teacher)
     hints = wants_hints(cfg, teacher)
+    segments = wants_segments(cfg, teacher)
     path = run_root / CACHE_NAME
-    rows: dict[str, tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray | None]] = {}
+    # per clip: features, logits, view hints, clip hints, view segments, clip segments (absent parts None)
+    rows: dict[str, tuple[np.ndarray | None, ...]] = {}
     if path.is_file():
         try:
             stored = joblib.load(path)
@@ -149,8 +160,18 @@ def compute_views(
                 )
                 flat = np.concatenate(audio)
                 feats = native.features(flat).reshape(len(idx), cfg.views, frontend.n_frames, frontend.n_mfcc)
-                logits = view_hints = clip_hints = None
-                if hints:
+                logits = view_hints = clip_hints = view_segments = clip_segments = None
+                if segments:
+                    assert isinstance(teacher, SegmentHintTeacher)
+                    logits, view_hints, view_segments = teacher.logits_hints_and_segments(flat)
+                    view_hints = view_hints.reshape(len(idx), cfg.views, -1).astype(np.float16)
+                    view_segments = view_segments.reshape(len(idx), cfg.views, *view_segments.shape[1:])
+                    view_segments = view_segments.astype(np.float16)
+                    _, clip_hints, clip_segments = teacher.logits_hints_and_segments(clips)
+                    clip_hints, clip_segments = clip_hints.astype(np.float16), clip_segments.astype(np.float16)
+                    if not hints:
+                        view_hints = clip_hints = None
+                elif hints:
                     assert isinstance(teacher, HintTeacher)
                     logits, view_hints = teacher.logits_and_hints(flat)
                     view_hints = view_hints.reshape(len(idx), cfg.views, -1).astype(np.float16)
@@ -165,6 +186,8 @@ def compute_views(
                         None if logits is None else logits[j],
                         None if view_hints is None else view_hints[j],
                         None if clip_hints is None else clip_hints[j],
+                        None if view_segments is None else view_segments[j],
+                        None if clip_segments is None else clip_segments[j],
                     )
                 task.advance(len(idx))
         with atomic_path(path, suffix=".joblib") as tmp:
@@ -179,4 +202,6 @@ def compute_views(
         hints=stacked(2, hints),
         clip_hints=stacked(3, hints),
         key=key,
+        segments=stacked(4, segments),
+        clip_segments=stacked(5, segments),
     )

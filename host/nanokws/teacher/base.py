@@ -45,6 +45,16 @@ class HintTeacher(Teacher, Protocol):
         ...
 
 
+@runtime_checkable
+class SegmentHintTeacher(HintTeacher, Protocol):
+    """A teacher that also shows its states over time: equal, consecutive segments of the clip, in order
+    (for time-aligned hint distillation)."""
+
+    def logits_hints_and_segments(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """int16 [N, samples] -> (logits, hints as `logits_and_hints` gives them, segments [N, T, dims])."""
+        ...
+
+
 @dataclass
 class TeacherOutcome:
     """What a teacher stage made or found (every teacher kind returns this)."""

@@ -177,6 +177,14 @@ class WhisperTeacher:
         width = pooled.shape[1] // (2 + POOL_SEGMENTS)
         return self.head.logits(pooled), pooled[:, : 2 * width]
 
+    def logits_hints_and_segments(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """As `logits_and_hints`, plus the encoder's mean states over POOL_SEGMENTS consecutive stretches of
+        the clip (200 ms each for one second): [N, POOL_SEGMENTS, 384], from the same pass."""
+        pooled = self.encoder.embed(np.asarray(audio, dtype=np.int16))
+        width = pooled.shape[1] // (2 + POOL_SEGMENTS)
+        segments = pooled[:, 2 * width :].reshape(len(pooled), POOL_SEGMENTS, width)
+        return self.head.logits(pooled), pooled[:, : 2 * width], segments
+
 
 def cached_embeddings(
     run_root: Path, encoder: WhisperEncoder, entries: list[Entry], data_root: Path, reporter: Reporter
