@@ -58,3 +58,20 @@ def test_the_table_puts_every_setting_side_by_side(tmp_path) -> None:
     assert "| setting | model | a | b | mean |" in text
     assert "| default | int8 student, hard | 0.400 | - | - |" in text  # no mean over some engines only
     assert "| hints | teacher | 0.800 | 0.900 | 0.850 |" in text
+
+
+def test_results_of_one_setting_gather_in_one_file_whichever_process_measured_them(tmp_path) -> None:
+    import json
+
+    from nanokws.bench.loeo import LoeoResult, record_result
+
+    def result(engine: str, distill: bool, acc: float) -> LoeoResult:
+        return LoeoResult(engine, distill, 10, acc, acc, {})
+
+    path = tmp_path / "loeo-x.json"
+    record_result(path, result("espeak-ng", True, 0.5))
+    record_result(path, result("kokoro", True, 0.6))  # another process, the same setting
+    record_result(path, result("espeak-ng", False, 0.4))
+    record_result(path, result("espeak-ng", True, 0.55))  # measured again: replaces the first
+    got = {(r["held_out"], r["distill"]): r["int8_accuracy"] for r in json.loads(path.read_text())}
+    assert got == {("kokoro", True): 0.6, ("espeak-ng", False): 0.4, ("espeak-ng", True): 0.55}

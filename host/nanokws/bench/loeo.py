@@ -8,6 +8,8 @@ with and without distillation, under `<run>/loeo/`; their clips are the parent r
 from __future__ import annotations
 
 import dataclasses
+import fcntl
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +107,20 @@ def run_loeo(
                 )
             )
             # after every sub-run, so that an interrupted comparison keeps what it measured
-            atomic.write_json(run.root / loeo_name(tag), [dataclasses.asdict(r) for r in results])
-    atomic.write_json(run.root / loeo_name(tag), [dataclasses.asdict(r) for r in results])
+            record_result(run.root / loeo_name(tag), results[-1])
     return results
+
+
+def record_result(path: Path, result: LoeoResult) -> None:
+    """Add `result` to the results file, replacing an earlier one for the same engine and mode; the others
+    stay, so that engines of one setting can be measured in separate processes (the file is locked while it
+    is read and rewritten)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            rows = json.loads(path.read_text()) if path.is_file() else []
+        except json.JSONDecodeError:
+            rows = []  # written atomically, so only a hand-edited file gets here
+        rows = [r for r in rows if (r.get("held_out"), r.get("distill")) != (result.held_out, result.distill)]
+        atomic.write_json(path, [*rows, dataclasses.asdict(result)])
