@@ -27,6 +27,8 @@ class FrontendConfig:
     window: str = "hann"  # periodic Hann, as STFT implementations use
     n_mels: int = 40
     mel_low_hz: float = 20.0
+    # 4 kHz as Hello Edge and MLPerf Tiny. Measured on the default student (int8, held-out espeak-ng / Kokoro,
+    # one seed): 0.526 / 0.557 at 4000 Hz, 0.534 / 0.512 at 7600 Hz.
     mel_high_hz: float = 4000.0
     mel_scale: str = "htk"
     log_floor: float = 1e-6  # power floor before the natural log: digital silence maps to log(1e-6)
