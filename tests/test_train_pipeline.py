@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SMALL_SYNTH, host
+from conftest import FAST_ENGINES, SMALL_SYNTH, host
 from nanokws.config import RunConfig
 from nanokws.progress import NullReporter
 from nanokws.rundir import open_run
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = tmp_path_factory.mktemp("train") / "run"
-    r = host("data", "synth", "--run", str(run), "--clips-per-keyword", "12")
+    r = host("data", "synth", "--run", str(run), "--clips-per-keyword", "12", "--engines", FAST_ENGINES)
     assert r.returncode == 0, r.stderr
     r = host("train", "--run", str(run), "--no-distill", "--views", "0", "--epochs", "3")
     assert r.returncode == 0, r.stderr[-3000:]
@@ -124,14 +124,14 @@ def test_whisper_teacher_with_views_trains_end_to_end(tmp_path: Path) -> None:
     r = host("data", "synth", "--run", str(run), "--clips-per-keyword", "6", "--engines", "espeak-ng,flite")
     assert r.returncode == 0, r.stderr
     args = ("train", "--run", str(run), "--teacher", "whisper", "--views", "2", "--alpha", "0.3", "--hints", "0.5",
-            "--view-epochs", "3", "--view-patience", "2")  # fmt: skip
+            "--segment-hints", "0.25", "--view-epochs", "3", "--view-patience", "2")  # fmt: skip
     r = host(*args)
     assert r.returncode == 0, r.stderr[-3000:]
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["teacher"]["source"] == "whisper" and metrics["teacher"]["validation_accuracy"] is not None
     assert metrics["student"]["views"] == 2 and metrics["splits"]["test"]["interpreters_bit_exact"]
     # every option reaches the student's settings (--hints once did not)
-    assert metrics["student"]["hint_weight"] == 0.5
+    assert (metrics["student"]["hint_weight"], metrics["student"]["segment_hint_weight"]) == (0.5, 0.25)
     assert (metrics["student"]["view_epochs"], metrics["student"]["view_patience"]) == (3, 2)
     assert (run / "views.joblib").is_file() and (run / "teacher_whisper" / "whisper_embeddings.joblib").is_file()
     r = host(*args)
