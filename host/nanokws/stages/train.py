@@ -186,7 +186,6 @@ def _student_stage(
 ) -> bool:
     from nanokws.native import native_frontend
     from nanokws.student.augment import feature_warp
-    from nanokws.student.hints import fit_projection
     from nanokws.student.train import StudentData, train_student
     from nanokws.student.views import compute_views, views_key
 
@@ -207,13 +206,8 @@ def _student_stage(
             teacher=view_teacher, reporter=reporter,
         )  # fmt: skip
         x_views, teacher_views = views.features, views.logits
-        if views.clip_hints is not None and views.hints is not None:
-            projection = fit_projection(views.clip_hints, cfg.hint_components)
-            hints_train, hints_views = projection.apply(views.clip_hints), projection.apply(views.hints)
-        if views.clip_segments is not None and views.segments is not None:
-            dims = views.clip_segments.shape[-1]
-            projection = fit_projection(views.clip_segments.reshape(-1, dims), cfg.segment_hint_components)
-            segments_train, segments_views = projection.apply(views.clip_segments), projection.apply(views.segments)
+        hints_train, hints_views = _hint_targets(views.clip_hints, views.hints, cfg.hint_components)
+        segments_train, segments_views = _hint_targets(views.clip_segments, views.segments, cfg.segment_hint_components)
     x_train, y_train, _ = _split(feats, config.labels, "train")
     x_val, y_val, _ = _split(feats, config.labels, "validation")
     if len(x_val) == 0:
@@ -231,6 +225,19 @@ def _student_stage(
     atomic.write_json(run.root / "student_history.json", result.history)
     _record(artifact, key)
     return False
+
+
+def _hint_targets(
+    clips: np.ndarray | None, views: np.ndarray | None, components: int
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Teacher states [..., dims] of the clips and their views as whitened principal components [..., components],
+    the projection fitted on the clips' states (every time segment a sample); (None, None) without states."""
+    from nanokws.student.hints import fit_projection
+
+    if clips is None or views is None:
+        return None, None
+    projection = fit_projection(clips.reshape(-1, clips.shape[-1]), components)
+    return projection.apply(clips), projection.apply(views)
 
 
 def _representative(feats: FeaturesOutcome, config: RunConfig) -> np.ndarray:

@@ -128,7 +128,8 @@ def train_student(
 
     hints = data.training_hints() if cfg.hint_weight > 0 else None
     segments = data.training_segments() if cfg.segment_hint_weight > 0 else None
-    extra = [t for t in (hints, segments) if t is not None]  # targets of the training-only outputs
+    # (targets, loss weight) of the training-only outputs, in the order with_hint_heads adds them
+    extra = [(t, w) for t, w in ((hints, cfg.hint_weight), (segments, cfg.segment_hint_weight)) if t is not None]
 
     state = {"epoch": 0, "best_epoch": -1, "best_val_accuracy": -1.0, "history": []}
     if resume and ckpt.is_file() and state_path.is_file():
@@ -147,10 +148,8 @@ def train_student(
         if not extra:
             loss, weights, metrics = custom["loss"], None, [custom["accuracy"]]
         else:
-            pairs = ((hints, cfg.hint_weight), (segments, cfg.segment_hint_weight))
-            hint_weights = [w for t, w in pairs if t is not None]
             loss = [custom["loss"], *["mse"] * len(extra)]
-            weights = [1.0, *hint_weights]
+            weights = [1.0, *(w for _, w in extra)]
             metrics = [[custom["accuracy"]], *[[] for _ in extra]]
         trainer.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, loss_weights=weights, metrics=metrics)
     resumed_from = int(state["epoch"])
@@ -163,7 +162,7 @@ def train_student(
         rng = np.random.default_rng([seed, epoch])
         x = augment_batch(x_train, data.silence_frame, cfg, rng, data.warp)[..., None]
         order = rng.permutation(len(x))
-        targets = y_train[order] if not extra else [y_train[order], *(t[order] for t in extra)]
+        targets = y_train[order] if not extra else [y_train[order], *(t[order] for t, _ in extra)]
         h = trainer.fit(x[order], targets, batch_size=cfg.batch_size, epochs=1, verbose=0, shuffle=False)
         logits = model.predict(data.x_val[..., None], batch_size=256, verbose=0)
         val_acc = float(np.mean(np.argmax(logits, axis=1) == data.y_val))

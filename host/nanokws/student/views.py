@@ -96,6 +96,17 @@ def wants_segments(cfg: StudentConfig, teacher: Teacher | None) -> bool:
     return cfg.segment_hint_weight > 0 and isinstance(teacher, SegmentHintTeacher)
 
 
+def _states(
+    teacher: Teacher | None, audio: np.ndarray, segments: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The teacher's logits, state summaries and (when `segments`) states over time, from one pass."""
+    if segments:
+        assert isinstance(teacher, SegmentHintTeacher)
+        return teacher.logits_hints_and_segments(audio)
+    assert isinstance(teacher, HintTeacher)
+    return (*teacher.logits_and_hints(audio), None)
+
+
 def views_key(cfg: StudentConfig, seed: int, frontend: FrontendConfig, teacher: Teacher | None) -> str:
     blob = {
         "hints": wants_hints(cfg, teacher),
@@ -161,34 +172,22 @@ def compute_views(
                 flat = np.concatenate(audio)
                 feats = native.features(flat).reshape(len(idx), cfg.views, frontend.n_frames, frontend.n_mfcc)
                 logits = view_hints = clip_hints = view_segments = clip_segments = None
-                if segments:
-                    assert isinstance(teacher, SegmentHintTeacher)
-                    logits, view_hints, view_segments = teacher.logits_hints_and_segments(flat)
-                    view_hints = view_hints.reshape(len(idx), cfg.views, -1).astype(np.float16)
-                    view_segments = view_segments.reshape(len(idx), cfg.views, *view_segments.shape[1:])
-                    view_segments = view_segments.astype(np.float16)
-                    _, clip_hints, clip_segments = teacher.logits_hints_and_segments(clips)
-                    clip_hints, clip_segments = clip_hints.astype(np.float16), clip_segments.astype(np.float16)
+                if hints or segments:
+                    logits, view_hints, view_segments = _states(teacher, flat, segments)
+                    _, clip_hints, clip_segments = _states(teacher, clips, segments)
                     if not hints:
                         view_hints = clip_hints = None
-                elif hints:
-                    assert isinstance(teacher, HintTeacher)
-                    logits, view_hints = teacher.logits_and_hints(flat)
-                    view_hints = view_hints.reshape(len(idx), cfg.views, -1).astype(np.float16)
-                    clip_hints = teacher.logits_and_hints(clips)[1].astype(np.float16)
                 elif teacher is not None:
                     logits = teacher.logits(flat)
-                if logits is not None:
-                    logits = logits.reshape(len(idx), cfg.views, -1)
+                # [N * views, ...] -> [N, views, ...]; states kept as float16
+                logits, view_hints, view_segments = (
+                    None if a is None else a.reshape(len(idx), cfg.views, *a.shape[1:])
+                    for a in (logits, view_hints, view_segments)
+                )
+                states = (view_hints, clip_hints, view_segments, clip_segments)
+                parts = (feats, logits, *(None if a is None else a.astype(np.float16) for a in states))
                 for j, i in enumerate(idx):
-                    rows[keys[i]] = (
-                        feats[j],
-                        None if logits is None else logits[j],
-                        None if view_hints is None else view_hints[j],
-                        None if clip_hints is None else clip_hints[j],
-                        None if view_segments is None else view_segments[j],
-                        None if clip_segments is None else clip_segments[j],
-                    )
+                    rows[keys[i]] = tuple(None if part is None else part[j] for part in parts)
                 task.advance(len(idx))
         with atomic_path(path, suffix=".joblib") as tmp:
             joblib.dump({"key": key, "rows": rows}, tmp)

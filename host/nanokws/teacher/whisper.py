@@ -173,9 +173,8 @@ class WhisperTeacher:
     def logits_and_hints(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The head's logits and the encoder's mean and max states over the clip (the first two of the pooled
         vector's 2 + POOL_SEGMENTS parts): what the student's pooled features are asked to predict."""
-        pooled = self.encoder.embed(np.asarray(audio, dtype=np.int16))
-        width = pooled.shape[1] // (2 + POOL_SEGMENTS)
-        return self.head.logits(pooled), pooled[:, : 2 * width]
+        logits, hints, _ = self.logits_hints_and_segments(audio)
+        return logits, hints
 
     def logits_hints_and_segments(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """As `logits_and_hints`, plus the encoder's mean states over POOL_SEGMENTS consecutive stretches of
