@@ -8,6 +8,8 @@ set -euo pipefail
 packages=(
     gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
     espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
+    festvox-italp16k festvox-itapc16k festvox-czech-dita festvox-czech-krb festvox-czech-machac festvox-czech-ph
+    festvox-suopuhe-lj festvox-suopuhe-mv festvox-ca-ona-hts festvox-ru
     sox clang-format gcc libc6-dev clang libclang-rt-14-dev
     chromium chromium-driver
 )

@@ -1,5 +1,8 @@
 """The offline TTS engines (espeak-ng, flite, festival, Kokoro): their voices and how to render one word.
 
+Festival also speaks with the voices of Italian, Czech, Finnish, Catalan and Russian speakers, given the words
+respelled for their languages (accents.py).
+
 Each voice is a speaker for the splits, except where two engines share a recording: flite's `kal`/`kal16`
 and festival's `kal_diphone` are one CMU speaker, flite's `slt` and festival's `cmu_us_slt_arctic_hts`
 another. Those share a speaker id so that no human voice sits on both sides of a split.
@@ -17,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from nanokws.audio import read_float
-from nanokws.data import kokoro
+from nanokws.data import accents, kokoro
 from nanokws.errors import AudioError, ToolMissingError
 
 ESPEAK_ACCENTS: tuple[str, ...] = (
@@ -42,6 +45,8 @@ FESTIVAL_VOICES: dict[str, str] = {
     "cmu_us_slt_arctic_hts": "cmu-slt",
 }
 KOKORO = "kokoro"
+# Where festival looks for its voices (Debian's layout).
+FESTIVAL_LIBRARIES: tuple[Path, ...] = (Path("/usr/share/festival"),)
 # The program each engine needs (Kokoro is a Python package, and phonemises with espeak-ng).
 ENGINE_PROGRAMS: dict[str, str] = {
     "espeak-ng": "espeak-ng",
@@ -52,7 +57,15 @@ ENGINE_PROGRAMS: dict[str, str] = {
 ENGINE_PACKAGES: dict[str, str] = {
     "espeak-ng": "espeak-ng",
     "flite": "flite",
-    "festival": "festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts",
+    "festival": " ".join(
+        (
+            "festival",
+            "festvox-kallpc16k",
+            "festvox-kdlpc16k",
+            "festvox-us-slt-hts",
+            *(v.package for v in accents.ACCENT_VOICES),
+        )
+    ),
     KOKORO: "espeak-ng",
 }
 
@@ -83,7 +96,8 @@ def voices(engine: str) -> list[Voice]:
     if engine == "flite":
         return [Voice(engine, v, s) for v, s in FLITE_VOICES.items()]
     if engine == "festival":
-        return [Voice(engine, v, s) for v, s in FESTIVAL_VOICES.items()]
+        english = [Voice(engine, v, s) for v, s in FESTIVAL_VOICES.items()]
+        return english + [Voice(engine, a.voice, a.speaker) for a in accents.ACCENT_VOICES]
     if engine == KOKORO:
         return [
             Voice(engine, kokoro.voice_id(accent, mix), f"kokoro:{mix.spec}")
@@ -107,8 +121,33 @@ def check_engines(engines: Sequence[str]) -> None:
             f"TTS engine(s) not installed: {', '.join(missing)}",
             hint=f"run `make setup`, or `sudo apt-get install {pkgs}`, or leave them out with --engines",
         )
+    if "festival" in engines:
+        _check_festival_voices()
     if KOKORO in engines:
         kokoro.prepare_model()  # once, here: workers assembling it at the same time can load it half-written
+
+
+def _festival_voice_dirs() -> set[str]:
+    """The voices festival can load: the folders under its library's `voices/<language>/`."""
+    found: set[str] = set()
+    for root in FESTIVAL_LIBRARIES:
+        found |= {d.name for d in root.glob("voices/*/*") if d.is_dir()}
+    return found
+
+
+def _check_festival_voices() -> None:
+    installed = _festival_voice_dirs()
+    needed = {**{v: "" for v in FESTIVAL_VOICES}, **{a.voice: a.package for a in accents.ACCENT_VOICES}}
+    missing = sorted(v for v in needed if v not in installed)
+    if missing:
+        packages = sorted(
+            {needed[v] for v in missing if needed[v]} | ({"festvox-kallpc16k"} if "kal_diphone" in missing else set())
+        )
+        raise ToolMissingError(
+            f"festival voice(s) not installed: {', '.join(missing)} (looked in "
+            f"{', '.join(str(r / 'voices') for r in FESTIVAL_LIBRARIES)})",
+            hint=f"run `make setup`, or `sudo apt-get install {' '.join(packages) or ENGINE_PACKAGES['festival']}`",
+        )
 
 
 def _run(cmd: list[str], what: str, stdin: str | None = None) -> None:
@@ -145,15 +184,19 @@ def _render_flite(r: Render, out: Path) -> None:
 
 
 def _render_festival(renders: Sequence[Render], outs: Sequence[Path]) -> None:
-    """One festival process for many words: its start-up (about 0.5 s) dominates a single word."""
-    lines = []
+    """One festival process for many words: its start-up (about 0.5 s) dominates a single word. Each voice's
+    lines are written in the encoding of its language's lexicon (festival reads bytes)."""
+    script_bytes = b""
     for r, out in zip(renders, outs, strict=True):
-        lines.append(f"(voice_{r.voice.voice})")
-        lines.append(f"(Parameter.set 'Duration_Stretch {r.stretch})")
-        word = r.word.replace('"', "")
-        lines.append(f'(utt.save.wave (utt.synth (Utterance Text "{word}")) "{out}" \'riff)')
-    with tempfile.NamedTemporaryFile("w", suffix=".scm", delete=False) as f:
-        f.write("\n".join(lines) + "\n")
+        text, encoding = accents.text_for(r.voice.voice, r.word)
+        text = text.replace('"', "")
+        lines = (
+            f"(voice_{r.voice.voice})\n(Parameter.set 'Duration_Stretch {r.stretch})\n"
+            f'(utt.save.wave (utt.synth (Utterance Text "{text}")) "{out}" \'riff)\n'
+        )
+        script_bytes += lines.encode(encoding)
+    with tempfile.NamedTemporaryFile("wb", suffix=".scm", delete=False) as f:
+        f.write(script_bytes)
         script = f.name
     try:
         _run(["festival", "--batch", script], "festival")
