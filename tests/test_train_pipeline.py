@@ -16,6 +16,9 @@ import pytest
 
 from conftest import FAST_ENGINES, SMALL_SYNTH, host
 from nanokws.config import RunConfig
+from nanokws.data.manifest import read_manifest
+from nanokws.errors import ConfigError
+from nanokws.evaluate import speaker_pattern
 from nanokws.progress import NullReporter
 from nanokws.rundir import open_run
 from nanokws.stages.train import TrainOptions, train
@@ -56,6 +59,22 @@ def test_eval_json_reports_what_training_measured(trained: Path, tmp_path: Path)
     assert result["n"] == metrics["n"]
     assert result["accuracy"] == pytest.approx(metrics["accuracy"])
     assert set(result["per_class"]) == set(RunConfig().labels)
+
+
+def test_eval_of_some_speakers_scores_only_their_clips(trained: Path, tmp_path: Path) -> None:
+    out = tmp_path / "eval.json"
+    data = trained / "data"
+    args = ("--data", str(data), "--model", str(trained), "--json", str(out))
+    r = host("eval", *args, "--speakers", "^espeak-ng:|^noise-")
+    assert r.returncode == 0, r.stderr
+    chosen = [e for e in read_manifest(data) if e.engine in ("espeak-ng", "noise")]
+    result = json.loads(out.read_text())
+    assert result["n"] == len(chosen) < len(read_manifest(data))
+    assert np.array(result["confusion"]).sum(axis=1).tolist() == [
+        sum(e.label == label for e in chosen) for label in result["labels"]
+    ]
+    with pytest.raises(ConfigError, match="not a regular expression"):
+        speaker_pattern("espeak-ng:(")
 
 
 def test_eval_counts_other_words_as_unknown(trained: Path, tmp_path: Path) -> None:

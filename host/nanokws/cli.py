@@ -315,6 +315,10 @@ def eval_cmd(
     data: Annotated[Path, typer.Option("--data", help="Folder in the Speech Commands layout.")],
     model: Annotated[Path, typer.Option("--model", help="A run directory or an int8 .tflite.")] = Path("runs/default"),
     split: Annotated[str | None, typer.Option(help="Only this split (folders made by `host data`).")] = None,
+    speakers: Annotated[
+        str | None,
+        typer.Option(help="Only speakers whose id matches this regular expression (folders made by `host data`)."),
+    ] = None,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip unreadable files (and count them).")] = False,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write accuracy, n and per_class here.")] = None,
 ) -> None:
@@ -323,7 +327,9 @@ def eval_cmd(
     from nanokws.evaluate import evaluate
 
     with rich_reporter(out) as reporter:
-        result = evaluate(data, model, split=split, skip_bad=skip_bad, seed=RunConfig().seed, reporter=reporter)
+        result = evaluate(
+            data, model, split=split, skip_bad=skip_bad, seed=RunConfig().seed, reporter=reporter, speakers=speakers
+        )
     if not result.info.has_metadata:
         err.print("warning: the model has no nanokws metadata; assuming the default front end and labels")
     if result.skipped:

@@ -8,6 +8,7 @@ the other clips, the standard recipe). A folder made by `host data` can be restr
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,8 +47,10 @@ def resolve_model(model: Path) -> tuple[bytes, Path]:
 
 
 def load_eval_clips(
-    data_dir: Path, info: ModelInfo, split: str | None, skip_bad: bool, seed: int
+    data_dir: Path, info: ModelInfo, split: str | None, skip_bad: bool, seed: int, speakers: str | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
+    """The clips of `data_dir` (of one split, and of the speakers whose id matches the regular expression
+    `speakers`, where given; both need the folder's manifest), their class indices and the unreadable files."""
     fe = info.frontend
     run = RunConfig(labels=info.labels, frontend=fe)
     index = {label: i for i, label in enumerate(info.labels)}
@@ -56,11 +59,15 @@ def load_eval_clips(
         check_labels(entries, info.labels, data_dir, "the model's")
         if split is not None:
             entries = [e for e in entries if e.split == split]
+        if speakers is not None:
+            pattern = speaker_pattern(speakers)
+            entries = [e for e in entries if pattern.search(e.speaker)]
         pairs = [(data_dir / e.path, e.label) for e in entries]
         noise_files: list[Path] = []
     else:
-        if split is not None:
-            raise ConfigError("--split needs a folder made by `host data` (with manifest.jsonl)", path=data_dir)
+        if split is not None or speakers is not None:
+            option = "--split" if split is not None else "--speakers"
+            raise ConfigError(f"{option} needs a folder made by `host data` (with manifest.jsonl)", path=data_dir)
         sources, noise_files = folder.scan(data_dir, run)
         pairs = [(s.path, s.entry.label) for s in sources if s.path is not None]
     audio, labels, bad = [], [], []
@@ -90,14 +97,28 @@ def load_eval_clips(
     return np.stack(audio), np.array(labels), bad
 
 
+def speaker_pattern(speakers: str) -> re.Pattern[str]:
+    try:
+        return re.compile(speakers)
+    except re.error as e:
+        raise ConfigError(f"--speakers {speakers!r} is not a regular expression: {e}") from e
+
+
 def evaluate(
-    data_dir: Path, model: Path, *, split: str | None, skip_bad: bool, seed: int, reporter: Reporter
+    data_dir: Path,
+    model: Path,
+    *,
+    split: str | None,
+    skip_bad: bool,
+    seed: int,
+    reporter: Reporter,
+    speakers: str | None = None,
 ) -> EvalResult:
     if split is not None and split not in SPLITS:
         raise ConfigError(f"unknown split {split!r}", hint=f"choose from {', '.join(SPLITS)}")
     model_bytes, path = resolve_model(model)
     info = model_info(model_bytes, str(path))
-    audio, y, bad = load_eval_clips(data_dir, info, split, skip_bad, seed)
+    audio, y, bad = load_eval_clips(data_dir, info, split, skip_bad, seed, speakers)
     interp = TflmInterpreter(model_bytes)
     preds = np.zeros(len(y), dtype=np.int64)
     frontend = native_frontend(info.frontend)
