@@ -3,7 +3,7 @@
  * Do not edit: change the model or the template and export again.
  *
  * model: model_int8.tflite
- *        sha256 8b6ad15c6509e583c137544bec1eaf76723e2b3ab9f68fc77e6af1853d81f552
+ *        sha256 8e53e1ecff2f449c1b7243dcb3c121729535906504b9b0c7e439f343cc6669b7
  */
 #ifndef NANOKWS_KWS_MODEL_H
 #define NANOKWS_KWS_MODEL_H
@@ -25,7 +25,7 @@
 #define KWS_MODEL_INPUT_RANK 4
 #define KWS_MODEL_INPUT_SHAPE {1, 49, 10, 1}
 #define KWS_MODEL_INPUT_ELEMENTS 490
-#define KWS_MODEL_INPUT_SCALE 0.4465774f
+#define KWS_MODEL_INPUT_SCALE 0.44597954f
 #define KWS_MODEL_INPUT_ZERO_POINT 68
 
 #define KWS_MODEL_OUTPUT_RANK 2
