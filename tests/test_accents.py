@@ -34,6 +34,7 @@ def test_each_accented_voice_is_its_own_speaker_of_the_festival_engine() -> None
     for a in accents.ACCENT_VOICES:
         assert speakers[a.voice] == a.speaker
     assert len({v.speaker for v in festival}) == len(festival)
+    assert set(tts.FESTIVAL_PACKAGES) == {v.voice for v in festival}  # each voice names its Debian package
 
 
 def test_every_accented_voice_speaks_a_keyword_in_one_festival_process() -> None:

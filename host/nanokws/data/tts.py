@@ -44,6 +44,13 @@ FESTIVAL_VOICES: dict[str, str] = {
     "ked_diphone": "cmu-ked",
     "cmu_us_slt_arctic_hts": "cmu-slt",
 }
+# The Debian package of each festival voice (the accented ones: accents.ACCENT_VOICES).
+FESTIVAL_PACKAGES: dict[str, str] = {
+    "kal_diphone": "festvox-kallpc16k",
+    "ked_diphone": "festvox-kdlpc16k",
+    "cmu_us_slt_arctic_hts": "festvox-us-slt-hts",
+    **{a.voice: a.package for a in accents.ACCENT_VOICES},
+}
 KOKORO = "kokoro"
 # Where festival looks for its voices (Debian's layout).
 FESTIVAL_LIBRARIES: tuple[Path, ...] = (Path("/usr/share/festival"),)
@@ -57,15 +64,7 @@ ENGINE_PROGRAMS: dict[str, str] = {
 ENGINE_PACKAGES: dict[str, str] = {
     "espeak-ng": "espeak-ng",
     "flite": "flite",
-    "festival": " ".join(
-        (
-            "festival",
-            "festvox-kallpc16k",
-            "festvox-kdlpc16k",
-            "festvox-us-slt-hts",
-            *(v.package for v in accents.ACCENT_VOICES),
-        )
-    ),
+    "festival": " ".join(("festival", *FESTIVAL_PACKAGES.values())),
     KOKORO: "espeak-ng",
 }
 
@@ -137,16 +136,13 @@ def _festival_voice_dirs() -> set[str]:
 
 def _check_festival_voices() -> None:
     installed = _festival_voice_dirs()
-    needed = {**{v: "" for v in FESTIVAL_VOICES}, **{a.voice: a.package for a in accents.ACCENT_VOICES}}
-    missing = sorted(v for v in needed if v not in installed)
+    missing = sorted(v for v in FESTIVAL_PACKAGES if v not in installed)
     if missing:
-        packages = sorted(
-            {needed[v] for v in missing if needed[v]} | ({"festvox-kallpc16k"} if "kal_diphone" in missing else set())
-        )
+        packages = " ".join(sorted({FESTIVAL_PACKAGES[v] for v in missing}))
         raise ToolMissingError(
             f"festival voice(s) not installed: {', '.join(missing)} (looked in "
             f"{', '.join(str(r / 'voices') for r in FESTIVAL_LIBRARIES)})",
-            hint=f"run `make setup`, or `sudo apt-get install {' '.join(packages) or ENGINE_PACKAGES['festival']}`",
+            hint=f"run `make setup`, or `sudo apt-get install {packages}`, or leave festival out with --engines",
         )
 
 
