@@ -4,7 +4,7 @@ Debian ships festival voices recorded from Italian, Czech, Finnish, Catalan and 
 HTS and unit-selection voices, one of them a child's). Each reads text with its own language's
 letter-to-sound rules, so the English words are given to it respelled the way a speaker of that language
 would write what they hear: "right" is "rait" in Italian and "rajt" in Czech. The result is English with
-that accent, spoken by the vocal tract of a real person, which the English voices (four CMU speakers)
+that accent, spoken by the vocal tract of a real person, which the English voices (five CMU speakers)
 cannot provide. Measured with the Whisper teacher trained on the demo data: 0.8 to 1.0 of the ten keywords
 recognised in every one of these voices. Measured in the student (int8, leave-one-engine-out, seeds 42 and
 43): held-out espeak-ng rose from 0.526 / 0.546 to 0.607 / 0.599 and Kokoro from 0.557 / 0.534 to 0.589 /
