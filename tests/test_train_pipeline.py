@@ -47,6 +47,7 @@ def test_train_writes_every_artifact(trained: Path) -> None:
     assert test["interpreters_bit_exact"] and test["clips"] > 0
     assert 0.0 <= test["int8"]["accuracy"] <= 1.0
     assert set(metrics["stages"]) >= {"student", "quantize"}
+    assert metrics["tensorflow_threads"] == 2  # fixed, not the machine's core count
 
 
 def test_eval_json_reports_what_training_measured(trained: Path, tmp_path: Path) -> None:

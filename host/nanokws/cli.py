@@ -22,6 +22,7 @@ from nanokws.metrics import Scores
 from nanokws.progress import rich_reporter
 from nanokws.rundir import RunDir, open_run
 from nanokws.student.config import StudentConfig
+from nanokws.threads import DEFAULT_THREADS, pin_tensorflow_threads
 
 if TYPE_CHECKING:
     from nanokws.tflite.metadata import ModelInfo
@@ -66,6 +67,21 @@ SegmentHintsOpt = Annotated[
 ]
 ViewEpochsOpt = Annotated[
     int, typer.Option(min=1, help="Student epochs over clips and their views (early stopping may end sooner).")
+]
+ThreadsOpt = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="TensorFlow threads, fixed rather than taken from the machine: the trained model's last bits depend "
+        "on it, so the same seed and data give the same model anywhere.",
+    ),
+]
+StudentOpt = Annotated[
+    str,
+    typer.Option(
+        help="Student: ds_cnn_s, ds_cnn_m, ds_cnn_l, mlperf_ds_cnn, or any width and depth as "
+        "ds_cnn_<channels>x<blocks> (ds_cnn_80x4)."
+    ),
 ]
 ViewPatienceOpt = Annotated[
     int, typer.Option(min=1, help="Epochs without a better validation accuracy before training on views stops.")
@@ -214,7 +230,7 @@ def train_cmd(
             "'whisper' (Whisper tiny.en's frozen encoder, packaged, with a trained head; 'whisper:<dir or hub id>')."
         ),
     ] = "whisper",
-    student: Annotated[str, typer.Option(help="Student: ds_cnn_s, ds_cnn_m, ds_cnn_l or mlperf_ds_cnn.")] = "ds_cnn_s",
+    student: StudentOpt = "ds_cnn_s",
     distill: Annotated[bool, typer.Option("--distill/--no-distill", help="Learn from the teacher too.")] = True,
     alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the hard-label loss.")] = 0.3,
     temperature: Annotated[float, typer.Option(min=0.1, help="Distillation temperature.")] = 2.0,
@@ -229,10 +245,12 @@ def train_cmd(
     view_epochs: ViewEpochsOpt = StudentConfig.view_epochs,
     view_patience: ViewPatienceOpt = StudentConfig.view_patience,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoints.")] = False,
+    threads: ThreadsOpt = DEFAULT_THREADS,
     force: ForceOpt = False,
 ) -> None:
     """Train the keyword spotter: a Wav2Vec2 teacher, a DS-CNN student distilled from it on MFCC features,
     full-int8 quantization, and verification with TFLM and LiteRT. Writes metrics.json and report/."""
+    pin_tensorflow_threads(threads)
     from nanokws.stages.train import TrainOptions, train
 
     rd, config = open_run(run)
@@ -646,7 +664,7 @@ def bench_frontend(
 def bench_loeo(
     run: RunOpt = Path("runs/default"),
     engines: Annotated[str | None, typer.Option(help="Comma-separated engines to hold out (default: all).")] = None,
-    student: Annotated[str, typer.Option(help="Student model.")] = "ds_cnn_s",
+    student: StudentOpt = "ds_cnn_s",
     epochs: Annotated[int, typer.Option(min=1, help="Student epochs.")] = 40,
     teacher: Annotated[str, typer.Option(help="Teacher source, as for `host train`.")] = "whisper",
     teacher_epochs: Annotated[int, typer.Option(min=1, help="Teacher epochs (as `host train`: 30).")] = 30,
@@ -662,9 +680,12 @@ def bench_loeo(
     tag: Annotated[
         str, typer.Option(help="Name of this setting: sub-runs in <run>/loeo/<tag>/, results in <run>/loeo-<tag>.json.")
     ] = "",
+    threads: ThreadsOpt = DEFAULT_THREADS,
 ) -> None:
     """Leave-one-engine-out: for each TTS engine, train without it (with and without distillation) and test
-    on it. Writes <run>/loeo.json; the sub-runs live in <run>/loeo/."""
+    on it. Writes <run>/loeo.json; the sub-runs live in <run>/loeo/. To run engines side by side, one per
+    core: `--engines E --threads 1` in each process."""
+    pin_tensorflow_threads(threads)
     from nanokws.bench.loeo import loeo_name, run_loeo
 
     chosen_modes = _loeo_modes(modes)

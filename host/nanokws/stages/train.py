@@ -24,6 +24,7 @@ from nanokws.progress import Reporter
 from nanokws.rundir import RunDir
 from nanokws.stages.features import FeaturesOutcome, compute_features
 from nanokws.student.config import StudentConfig
+from nanokws.threads import pinned_threads
 
 STAGES: tuple[str, ...] = ("teacher", "student", "quantize", "eval")
 REPRESENTATIVE_CLIPS = 500
@@ -329,6 +330,7 @@ def _eval_stage(
         "student_parameters": int(student.count_params()),
     }
     metrics["student"] = asdict(opts.student)
+    metrics["tensorflow_threads"] = pinned_threads()  # the student's bits depend on it (nanokws.threads)
     metrics["stages"] = {k: asdict(v) for k, v in outcome.timings.items()}
     atomic.write_json(run.root / "metrics.json", metrics)
     return metrics

@@ -8,6 +8,7 @@ convolution rather than a Dense layer (see `build`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import keras
@@ -40,11 +41,27 @@ FAMILY: dict[str, DsCnnSpec] = {
 }
 
 
+# Any other width and depth, for trading accuracy against MACs: `ds_cnn_<channels>x<blocks>` (ds_cnn_64x4 is S).
+_CUSTOM = re.compile(r"ds_cnn_(\d+)x(\d+)")
+
+
+def spec_for(name: str) -> DsCnnSpec:
+    """A family member by name, or a custom width and depth (`ds_cnn_80x4`)."""
+    if name in FAMILY:
+        return FAMILY[name]
+    custom = _CUSTOM.fullmatch(name)
+    if custom and 8 <= int(custom[1]) <= 512 and 1 <= int(custom[2]) <= 8:
+        channels, blocks = int(custom[1]), int(custom[2])
+        return DsCnnSpec(channels, blocks, 0.2, 0.4, f"DS-CNN: {channels} channels, {blocks} blocks")
+    raise ConfigError(
+        f"unknown student model {name!r}",
+        hint=f"choose from {', '.join(FAMILY)}, or ds_cnn_<channels>x<blocks> (8-512 channels, 1-8 blocks)",
+    )
+
+
 def build(name: str, frames: int, coefficients: int, classes: int, *, batch_size: int | None = None) -> keras.Model:
     """A DS-CNN by name; `batch_size=1` gives the static-shape twin used for conversion (DESIGN.md §3)."""
-    if name not in FAMILY:
-        raise ConfigError(f"unknown student model {name!r}", hint=f"choose from {', '.join(FAMILY)}")
-    spec = FAMILY[name]
+    spec = spec_for(name)
     inputs = keras.Input(shape=(frames, coefficients, 1), batch_size=batch_size, name="mfcc")
     x = layers.Conv2D(spec.channels, (10, 4), strides=(2, 2), padding="same", use_bias=False)(inputs)
     x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)

@@ -1,0 +1,70 @@
+"""TensorFlow's thread pools are fixed before it starts, and never silently left as the machine sized them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from nanokws.errors import ConfigError
+from nanokws.student.models import build, spec_for
+from nanokws.threads import pin_tensorflow_threads, pinned_threads
+
+
+def test_pinning_sets_both_pools_and_is_read_back() -> None:
+    env: dict[str, str] = {}
+    env.update(TF_NUM_INTRAOP_THREADS="3", TF_NUM_INTEROP_THREADS="3")  # what TensorFlow was started with
+    pin_tensorflow_threads(3, env)  # the same size: allowed whether or not TensorFlow has started
+    assert env == {"TF_NUM_INTRAOP_THREADS": "3", "TF_NUM_INTEROP_THREADS": "3"}
+    assert pinned_threads(env) == 3
+    assert pinned_threads({"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "2"}) is None
+    assert pinned_threads({}) is None
+
+
+def test_zero_threads_is_refused() -> None:
+    with pytest.raises(ConfigError, match="at least 1"):
+        pin_tensorflow_threads(0, {})
+
+
+def _run(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+def test_pinning_after_tensorflow_started_is_an_error_not_a_silent_no_op() -> None:
+    r = _run(
+        "import tensorflow\n"
+        "from nanokws.threads import pin_tensorflow_threads\n"
+        "try:\n    pin_tensorflow_threads(3, {})\n"
+        "except Exception as e:\n    print(type(e).__name__, e)\n"
+    )
+    assert r.returncode == 0, r.stderr
+    assert "ConfigError" in r.stdout and "already started" in r.stdout
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_tensorflow_starts_the_pinned_number_of_threads(threads: int) -> None:
+    """Counted in the process: TensorFlow names its inter-op pool's threads `tf_Compute`."""
+    r = _run(
+        "import os\n"
+        "from nanokws.threads import pin_tensorflow_threads\n"
+        f"pin_tensorflow_threads({threads})\n"
+        "import tensorflow as tf\n"
+        "x = tf.random.uniform((256, 256)); (x @ x).numpy()\n"
+        "names = [open(f'/proc/self/task/{t}/comm').read().strip() for t in os.listdir('/proc/self/task')]\n"
+        "print(names.count('tf_Compute'))\n"
+    )
+    assert r.returncode == 0, r.stderr
+    assert int(r.stdout.split()[-1]) == threads
+
+
+def test_a_custom_width_and_depth_builds_that_ds_cnn() -> None:
+    spec = spec_for("ds_cnn_80x5")
+    assert (spec.channels, spec.blocks) == (80, 5)
+    assert spec_for("ds_cnn_64x4").channels == spec_for("ds_cnn_s").channels
+    model = build("ds_cnn_80x5", 49, 10, 12)
+    assert model.output_shape == (None, 12)
+    assert sum("depthwise" in layer.name for layer in model.layers) == 5
+    for bad in ("ds_cnn_80", "ds_cnn_4x4", "ds_cnn_80x9", "ds_cnn_s2"):
+        with pytest.raises(ConfigError, match="unknown student model"):
+            spec_for(bad)
