@@ -227,7 +227,8 @@ def train_cmd(
         str,
         typer.Option(
             help="Teacher: 'scratch' (small Wav2Vec2 trained here), a Wav2Vec2 hub id or local directory, or "
-            "'whisper' (Whisper tiny.en's frozen encoder, packaged, with a trained head; 'whisper:<dir or hub id>')."
+            "'whisper' (Whisper tiny.en's frozen encoder, packaged, with a trained head; 'whisper:<dir or hub id>'); "
+            "an ensemble of one Whisper and one Wav2Vec2 teacher as 'whisper+scratch'."
         ),
     ] = "whisper",
     student: StudentOpt = "ds_cnn_s",

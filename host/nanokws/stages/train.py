@@ -155,21 +155,30 @@ def _teacher_stage(
     run: RunDir, config: RunConfig, opts: TrainOptions, feats: FeaturesOutcome, reporter: Reporter
 ) -> tuple[Any, np.ndarray]:
     from nanokws.soft_labels import soft_labels
+    from nanokws.teacher.ensemble import is_ensemble, train_ensemble
     from nanokws.teacher.whisper import is_whisper, train_whisper_teacher
 
     cfg = opts.teacher or default_teacher()
-    result: Any
-    if is_whisper(cfg.source):
-        result = train_whisper_teacher(
-            run.root, config.labels, feats.entries, run.data, cfg, force=opts.force, reporter=reporter
-        )
-    else:
+
+    def train_one(member: Any) -> Any:
+        if is_whisper(member.source):
+            return train_whisper_teacher(
+                run.root, config.labels, feats.entries, run.data, member, force=opts.force, reporter=reporter
+            )
         from nanokws.teacher.wav2vec2 import train_teacher
 
-        result = train_teacher(
-            run.root, config.labels, feats.entries, run.data, cfg, resume=opts.resume, force=opts.force,
+        return train_teacher(
+            run.root, config.labels, feats.entries, run.data, member, resume=opts.resume, force=opts.force,
             reporter=reporter,
         )  # fmt: skip
+
+    result: Any
+    if is_ensemble(cfg.source):
+        result = train_ensemble(
+            run.root, config.labels, feats.entries, run.data, cfg, train_one, reporter=reporter
+        )  # fmt: skip
+    else:
+        result = train_one(cfg)
     for note in result.notes:
         reporter.log(f"  teacher: {note}")
     train_entries = [e for e in feats.entries if e.split == "train"]
@@ -310,11 +319,9 @@ def _eval_stage(
     histories = {}
     if (run.root / "student_history.json").is_file():
         histories["student"] = json.loads((run.root / "student_history.json").read_text())
-    from nanokws.teacher.whisper import TEACHER_DIR as WHISPER_DIR
-    from nanokws.teacher.whisper import is_whisper
+    from nanokws.teacher.ensemble import teacher_dir_name
 
-    whisper = is_whisper((opts.teacher or default_teacher()).source)
-    teacher_history = run.root / (WHISPER_DIR if whisper else "teacher") / "history.json"
+    teacher_history = run.root / teacher_dir_name((opts.teacher or default_teacher()).source) / "history.json"
     if teacher_history.is_file():
         h = json.loads(teacher_history.read_text())
         curve = [{"epoch": e["epoch"], "val_accuracy": e["accuracy"], "loss": e["loss"]} for e in h.get("eval", [])]
