@@ -57,8 +57,9 @@ def write_bench(run: Path, bench: object = BENCH) -> None:
     (run / "bench.json").write_text(json.dumps(bench))
 
 
-def write_loeo(run: Path) -> None:
-    """loeo.json as `host bench loeo` writes it: per held-out engine, distilled and hard-label students."""
+def write_loeo(run: Path, tag: str = "") -> None:
+    """loeo.json (loeo-<tag>.json) as `host bench loeo` writes it: per held-out engine, distilled and hard-label
+    students."""
     labels = json.loads((run / "config.json").read_text())["labels"]
     rows = []
     for engine, hard, distilled in (("espeak-ng", 0.42, 0.46), ("flite", 0.69, 0.73)):
@@ -68,7 +69,7 @@ def write_loeo(run: Path) -> None:
                 "int8_accuracy": acc, "teacher_accuracy": 0.8 if distill else None,
                 "per_class": dict.fromkeys(labels, acc),
             })  # fmt: skip
-    (run / "loeo.json").write_text(json.dumps(rows))
+    (run / (f"loeo-{tag}.json" if tag else "loeo.json")).write_text(json.dumps(rows))
 
 
 class Links(HTMLParser):

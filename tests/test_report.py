@@ -122,6 +122,21 @@ def test_measurements_are_shown_when_the_run_has_them(report_run: tuple[Path, st
 
 
 @pytest.mark.slow
+def test_every_leave_one_engine_out_setting_is_in_the_report(report_run: tuple[Path, str], tmp_path: Path) -> None:
+    """Settings measured with `host bench loeo --tag` are side by side, as `host bench loeo-table` prints them,
+    even when the untagged loeo.json was never made."""
+    run = clone_run(report_run[0], tmp_path / "run")
+    write_loeo(run, tag="wide")
+    loeo = section(write_report(run, tmp_path / "page.html").path.read_text(), "loeo")
+    assert 'data-measured="yes"' in loeo and "every setting measured" in loeo
+    assert "wide" in loeo and "int8 student, distilled" in loeo and "int8 student, hard" in loeo
+    assert "59.5%" in loeo  # the distilled mean over espeak-ng (0.46) and flite (0.73)
+    write_loeo(run)
+    loeo = section(write_report(run, tmp_path / "page.html").path.read_text(), "loeo")
+    assert "wide" in loeo and "int8 accuracy per class" in loeo  # both the settings and loeo.json's details
+
+
+@pytest.mark.slow
 def test_odd_bench_json_is_shown_as_far_as_it_goes(report_run: tuple[Path, str], tmp_path: Path) -> None:
     run = clone_run(report_run[0], tmp_path / "run")
     write_bench(run, {"models": {"m": {"macs": 5, "extra": [1, 2]}, "broken": 3}, "image": {}, "note": "partial"})

@@ -139,7 +139,7 @@ def test_report_with_every_measurement_renders(browser: Any, report_run: tuple[P
     check_page(browser, sections, set(SECTIONS))
     assert [i["kind"] for i in sections["accuracy"]["images"]] == ["confusion"] * 3  # float, int8, firmware
     assert len(sections["budget"]["tables"]) == 5  # models, frontend, image, load, known from the run
-    assert len(sections["loeo"]["tables"]) == 2
+    assert len(sections["loeo"]["tables"]) == 3  # every setting, then loeo.json's engines and classes
 
 
 @pytest.mark.skipif(not (DEMO_RUN / "metrics.json").is_file(), reason="no default run (make demo) here")

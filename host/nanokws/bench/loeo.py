@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nanokws import atomic
+from nanokws.bench.loeo_table import loeo_name
 from nanokws.data.manifest import Entry, read_manifest, write_manifest
 from nanokws.errors import DatasetError
 from nanokws.progress import Reporter
@@ -58,10 +59,6 @@ def _link_data(parent: Path, child: Path, entries: list[Entry]) -> None:
         if not link.exists():
             os.symlink(parent / folder, link)
     write_manifest(child, entries)
-
-
-def loeo_name(tag: str) -> str:
-    return f"loeo-{tag}.json" if tag else "loeo.json"
 
 
 def run_loeo(

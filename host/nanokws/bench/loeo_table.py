@@ -8,7 +8,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from nanokws.bench.loeo import loeo_name
+
+def loeo_name(tag: str) -> str:
+    """The results file of a setting: loeo.json untagged, loeo-<tag>.json otherwise."""
+    return f"loeo-{tag}.json" if tag else "loeo.json"
 
 
 @dataclass(frozen=True)

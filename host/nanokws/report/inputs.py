@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nanokws.bench.loeo_table import Row
+from nanokws.bench.loeo_table import rows as loeo_rows
 from nanokws.config import RunConfig
 from nanokws.data.manifest import Entry, read_manifest
 from nanokws.errors import ConfigError, DatasetError
 from nanokws.rundir import RunDir, open_run
-from nanokws.teacher.whisper import TEACHER_DIR as WHISPER_TEACHER_DIR
-from nanokws.teacher.whisper import is_whisper
+from nanokws.teacher.ensemble import teacher_dir_name
 
 GENERATED_HEADER = Path(__file__).resolve().parents[3] / "firmware" / "generated" / "kws_model.h"
 
@@ -42,6 +43,7 @@ class RunArtifacts:
     student_history: list[dict[str, Any]] | None
     teacher_history: dict[str, Any] | None
     loeo: list[dict[str, Any]] | None
+    loeo_settings: list[Row] | None  # every setting of `host bench loeo-table` (loeo.json, loeo-<tag>.json)
     hil: dict[str, Any] | None
     bench: dict[str, Any] | None
     model: bytes | None
@@ -77,7 +79,7 @@ def _expect(value: Any, kind: type, artifacts: RunArtifacts, section: str, name:
 
 
 def teacher_history_path(run: RunDir, source: str) -> Path:
-    return run.root / (WHISPER_TEACHER_DIR if is_whisper(source) else "teacher") / "history.json"
+    return run.root / teacher_dir_name(source) / "history.json"
 
 
 def read_generated(header: Path, model_sha256: str | None) -> GeneratedModel | None:
@@ -113,7 +115,7 @@ def load_artifacts(root: Path, generated_header: Path = GENERATED_HEADER) -> Run
         raise ConfigError(
             "metrics.json has no per-split results", path=run.root / "metrics.json", hint="run `host train` again"
         )
-    a = RunArtifacts(run, config, metrics, None, None, None, None, None, None, None, None, None)
+    a = RunArtifacts(run, config, metrics, None, None, None, None, None, None, None, None, None, None)
     try:
         a.entries = read_manifest(run.data)
     except DatasetError as e:
@@ -127,6 +129,10 @@ def load_artifacts(root: Path, generated_header: Path = GENERATED_HEADER) -> Run
         path = teacher_history_path(run, teacher["source"])
         a.teacher_history = _expect(_read_json(path, a, "training"), dict, a, "training", str(path.relative_to(root)))
     a.loeo = _expect(_read_json(run.root / "loeo.json", a, "loeo"), list, a, "loeo", "loeo.json")
+    try:
+        a.loeo_settings = loeo_rows(run.root) or None
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
+        a.note("loeo", f"a leave-one-engine-out file could not be read ({type(e).__name__}: {e}); settings left out")
     a.hil = _expect(_read_json(run.root / "hil.json", a, "accuracy"), dict, a, "accuracy", "hil.json")
     a.bench = _expect(_read_json(run.root / "bench.json", a, "budget"), dict, a, "budget", "bench.json")
     model_path = run.root / "model_int8.tflite"

@@ -176,16 +176,35 @@ def distillation_section(a: RunArtifacts) -> Section:
     return Section("distillation", "Gain from distillation", True, tuple(notes), (table,))
 
 
+def _settings_table(a: RunArtifacts) -> tuple[Table, ...]:
+    """Every setting measured on this run (`host bench loeo-table`), one row per setting and model."""
+    settings = a.loeo_settings or []
+    if not settings:
+        return ()
+    engines = sorted({e for r in settings for e in r.accuracy})
+    body = []
+    for r in settings:
+        model = "teacher" if r.mode == "teacher" else f"int8 student, {r.mode}"
+        complete = all(e in r.accuracy for e in engines)
+        mean = sum(r.accuracy[e] for e in engines) / len(engines) if complete else None
+        body.append((r.setting, model, *(pct(r.accuracy.get(e)) for e in engines), pct(mean)))
+    caption = "every setting measured on this run (host bench loeo-table; mean only over all engines)"
+    return (Table(("setting", "model", *engines, "mean"), tuple(body), caption),)
+
+
 def loeo_section(a: RunArtifacts) -> Section:
     notes = list(a.notes.get("loeo", []))
     rows = _loeo_rows(a)
-    if not rows:
+    settings = _settings_table(a)
+    if not rows and not settings:
         notes.append(f"Not run: `host bench loeo --run {a.run.root}` writes loeo.json (about 30 minutes on 2 cores).")
         return Section("loeo", "Leave one engine out", False, tuple(notes))
     notes.append(
         "Each row trains without one TTS engine and tests on every clip of it: voices the model never heard, "
         "the honest figure for synthetic data."
     )
+    if not rows:
+        return Section("loeo", "Leave one engine out", True, tuple(notes), settings)
     main_rows = []
     for r in rows:
         accuracies = (pct(r.get(k)) for k in ("float_accuracy", "int8_accuracy", "teacher_accuracy"))
@@ -196,7 +215,7 @@ def loeo_section(a: RunArtifacts) -> Section:
         "accuracy on the held-out engine",
     )
     if not any(isinstance(r.get("per_class"), dict) for r in rows):
-        return Section("loeo", "Leave one engine out", True, tuple(notes), (main,))
+        return Section("loeo", "Leave one engine out", True, tuple(notes), (*settings, main))
     classes = a.config.labels
     class_rows = []
     for r in rows:
@@ -204,4 +223,4 @@ def loeo_section(a: RunArtifacts) -> Section:
         name = f"{r['held_out']} ({'distilled' if r.get('distill') else 'hard'})"
         class_rows.append((name, *(pct(per.get(c)) for c in classes)))
     per_class = Table(("held out", *classes), tuple(class_rows), "int8 accuracy per class on the held-out engine")
-    return Section("loeo", "Leave one engine out", True, tuple(notes), (main, per_class))
+    return Section("loeo", "Leave one engine out", True, tuple(notes), (*settings, main, per_class))

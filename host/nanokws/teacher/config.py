@@ -10,6 +10,7 @@ from nanokws.config import SEED, dataclass_from_dict
 from nanokws.errors import ConfigError
 
 SCRATCH = "scratch"
+WAV2VEC2_DIR = "teacher"  # the Wav2Vec2 teacher's directory in a run (teacher/wav2vec2.py)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from nanokws import atomic
 from nanokws.data.manifest import Entry
 from nanokws.progress import NullReporter, Reporter
 from nanokws.teacher.base import HintTeacher, SegmentHintTeacher, Teacher, TeacherError, TeacherOutcome
-from nanokws.teacher.config import TeacherConfig
+from nanokws.teacher.config import WAV2VEC2_DIR, TeacherConfig
 
 SEPARATOR = "+"
 TEACHER_DIR = "teacher_ensemble"  # its history.json; the members' weights stay in their own directories
@@ -35,7 +35,6 @@ def is_ensemble(source: str) -> bool:
 
 def teacher_dir_name(source: str) -> str:
     """The run's directory that holds the history.json of the teacher named by `source`."""
-    from nanokws.teacher.wav2vec2 import TEACHER_DIR as WAV2VEC2_DIR
     from nanokws.teacher.whisper import TEACHER_DIR as WHISPER_DIR
     from nanokws.teacher.whisper import is_whisper
 

@@ -49,12 +49,12 @@ from nanokws.errors import DatasetError
 from nanokws.progress import NullReporter, Reporter
 from nanokws.teacher.base import TeacherError, TeacherOutcome
 from nanokws.teacher.callbacks import EpochChecksums, ReportProgress, StepTimer
-from nanokws.teacher.config import TeacherConfig
+from nanokws.teacher.config import WAV2VEC2_DIR, TeacherConfig
 from nanokws.teacher.inputs import SAMPLE_RATE, PadCollator, Preprocessing, make_dataset, read_clip
 from nanokws.teacher.label_map import label_mapping, model_labels
 from nanokws.teacher.models import Resolved, loading, parameter_checksum, resolve
 
-TEACHER_DIR = "teacher"
+TEACHER_DIR = WAV2VEC2_DIR
 CHECKPOINT_DIR = "teacher_checkpoints"
 META_NAME = "nanokws_teacher.json"  # our record beside the save_pretrained files
 HISTORY_NAME = "history.json"
