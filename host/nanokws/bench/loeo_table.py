@@ -20,6 +20,16 @@ class Row:
     mode: str  # "distilled", "hard" or "teacher"
     accuracy: dict[str, float]  # held-out engine -> int8 accuracy (the teacher's, for the teacher row)
 
+    @property
+    def model(self) -> str:
+        return "teacher" if self.mode == "teacher" else f"int8 student, {self.mode}"
+
+    def mean(self, engines: list[str]) -> float | None:
+        """The mean over `engines`; None unless the row has all of them (a partial mean would not compare)."""
+        if not engines or not all(e in self.accuracy for e in engines):
+            return None
+        return sum(self.accuracy[e] for e in engines) / len(engines)
+
 
 def settings(run_root: Path) -> list[tuple[str, Path]]:
     found = [("default", run_root / loeo_name(""))] if (run_root / loeo_name("")).is_file() else []
@@ -49,10 +59,8 @@ def markdown(table: list[Row]) -> str:
         "|---|---|" + "---:|" * (len(engines) + 1),
     ]
     for r in table:
-        model = "teacher" if r.mode == "teacher" else f"int8 student, {r.mode}"
         cells = [f"{r.accuracy[e]:.3f}" if e in r.accuracy else "-" for e in engines]
-        # a mean over some of the engines would not compare with the others: only rows with all of them
-        mean = sum(r.accuracy[e] for e in engines) / len(engines) if all(e in r.accuracy for e in engines) else None
+        mean = r.mean(engines)
         cells.append("-" if mean is None else f"{mean:.3f}")
-        lines.append(f"| {r.setting} | {model} | " + " | ".join(cells) + " |")
+        lines.append(f"| {r.setting} | {r.model} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

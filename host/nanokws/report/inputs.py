@@ -20,7 +20,7 @@ from nanokws.config import RunConfig
 from nanokws.data.manifest import Entry, read_manifest
 from nanokws.errors import ConfigError, DatasetError
 from nanokws.rundir import RunDir, open_run
-from nanokws.teacher.ensemble import teacher_dir_name
+from nanokws.teacher.ensemble import teacher_history_path
 
 GENERATED_HEADER = Path(__file__).resolve().parents[3] / "firmware" / "generated" / "kws_model.h"
 
@@ -78,10 +78,6 @@ def _expect(value: Any, kind: type, artifacts: RunArtifacts, section: str, name:
     return None
 
 
-def teacher_history_path(run: RunDir, source: str) -> Path:
-    return run.root / teacher_dir_name(source) / "history.json"
-
-
 def read_generated(header: Path, model_sha256: str | None) -> GeneratedModel | None:
     """The arena and weight sizes of firmware/generated/kws_model.h, if it was generated from this model."""
     if model_sha256 is None or not header.is_file():
@@ -126,7 +122,7 @@ def load_artifacts(root: Path, generated_header: Path = GENERATED_HEADER) -> Run
     )
     teacher = metrics.get("teacher")
     if isinstance(teacher, dict) and isinstance(teacher.get("source"), str):
-        path = teacher_history_path(run, teacher["source"])
+        path = teacher_history_path(run.root, teacher["source"])
         a.teacher_history = _expect(_read_json(path, a, "training"), dict, a, "training", str(path.relative_to(root)))
     a.loeo = _expect(_read_json(run.root / "loeo.json", a, "loeo"), list, a, "loeo", "loeo.json")
     try:

@@ -184,10 +184,7 @@ def _settings_table(a: RunArtifacts) -> tuple[Table, ...]:
     engines = sorted({e for r in settings for e in r.accuracy})
     body = []
     for r in settings:
-        model = "teacher" if r.mode == "teacher" else f"int8 student, {r.mode}"
-        complete = all(e in r.accuracy for e in engines)
-        mean = sum(r.accuracy[e] for e in engines) / len(engines) if complete else None
-        body.append((r.setting, model, *(pct(r.accuracy.get(e)) for e in engines), pct(mean)))
+        body.append((r.setting, r.model, *(pct(r.accuracy.get(e)) for e in engines), pct(r.mean(engines))))
     caption = "every setting measured on this run (host bench loeo-table; mean only over all engines)"
     return (Table(("setting", "model", *engines, "mean"), tuple(body), caption),)
 

@@ -319,9 +319,9 @@ def _eval_stage(
     histories = {}
     if (run.root / "student_history.json").is_file():
         histories["student"] = json.loads((run.root / "student_history.json").read_text())
-    from nanokws.teacher.ensemble import teacher_dir_name
+    from nanokws.teacher.ensemble import teacher_history_path
 
-    teacher_history = run.root / teacher_dir_name((opts.teacher or default_teacher()).source) / "history.json"
+    teacher_history = teacher_history_path(run.root, (opts.teacher or default_teacher()).source)
     if teacher_history.is_file():
         h = json.loads(teacher_history.read_text())
         curve = [{"epoch": e["epoch"], "val_accuracy": e["accuracy"], "loss": e["loss"]} for e in h.get("eval", [])]

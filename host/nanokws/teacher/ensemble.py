@@ -43,6 +43,11 @@ def teacher_dir_name(source: str) -> str:
     return WHISPER_DIR if is_whisper(source) else WAV2VEC2_DIR
 
 
+def teacher_history_path(run_root: Path, source: str) -> Path:
+    """The history.json of the teacher named by `source` in a run (what metrics.json and the report read)."""
+    return run_root / teacher_dir_name(source) / "history.json"
+
+
 def member_sources(source: str) -> tuple[str, ...]:
     """The members of `a+b[+c...]`, checked: no empty member, at most one Whisper and one Wav2Vec2."""
     from nanokws.teacher.whisper import is_whisper
