@@ -227,7 +227,8 @@ def train_cmd(
         str,
         typer.Option(
             help="Teacher: 'scratch' (small Wav2Vec2 trained here), a Wav2Vec2 hub id or local directory, or "
-            "'whisper' (Whisper tiny.en's frozen encoder, packaged, with a trained head; 'whisper:<dir or hub id>'); "
+            "'whisper' (Whisper tiny.en's frozen encoder, packaged, with a trained head; 'whisper:<dir or hub id>'), "
+            "'whisper-ft' (the same encoder fine-tuned: about 5 min more on 2 cores, ~10 min more for the views); "
             "an ensemble of one Whisper and one Wav2Vec2 teacher as 'whisper+scratch'."
         ),
     ] = "whisper",

@@ -157,10 +157,16 @@ def _teacher_stage(
     from nanokws.soft_labels import soft_labels
     from nanokws.teacher.ensemble import is_ensemble, train_ensemble
     from nanokws.teacher.whisper import is_whisper, train_whisper_teacher
+    from nanokws.teacher.whisper_ft import is_whisper_ft, train_whisper_ft_teacher
 
     cfg = opts.teacher or default_teacher()
 
     def train_one(member: Any) -> Any:
+        if is_whisper_ft(member.source):
+            return train_whisper_ft_teacher(
+                run.root, config.labels, feats.entries, run.data, member, resume=opts.resume, force=opts.force,
+                reporter=reporter,
+            )  # fmt: skip
         if is_whisper(member.source):
             return train_whisper_teacher(
                 run.root, config.labels, feats.entries, run.data, member, force=opts.force, reporter=reporter

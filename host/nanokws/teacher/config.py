@@ -19,6 +19,8 @@ class TeacherConfig:
 
     `source` is `whisper` (Whisper tiny.en's frozen encoder with a trained head: the offline default of
     `host train`, see teacher/whisper.py; `whisper:<dir or hub id>` for another CTranslate2 Whisper),
+    `whisper-ft` (the same encoder fine-tuned, as transformers' `WhisperForAudioClassification`; see
+    teacher/whisper_ft.py; `whisper-ft:<dir or hub id>` likewise),
     `scratch` (a small Wav2Vec2 built from the fields below and trained from nothing), a HuggingFace hub
     id, or a local directory holding `save_pretrained` output. A Wav2Vec2 model
     whose labels cover the run's labels (a keyword model such as `superb/wav2vec2-base-superb-ks`) is used
@@ -68,6 +70,23 @@ class TeacherConfig:
     head_batch_size: int = 128
     head_learning_rate: float = 1e-3
 
+    # `whisper-ft`: Whisper's encoder fine-tuned with a classification head (teacher/whisper_ft.py). The top
+    # layer learns at `whisper_learning_rate`, each layer below at `whisper_layer_decay` times the one above
+    # (the convolutions lowest), the head at `whisper_head_learning_rate`; cosine decay after warm-up. Each
+    # training clip's log-mel gets `whisper_time_masks` time masks of up to `whisper_time_mask_frames` frames
+    # and `whisper_freq_masks` masks of up to `whisper_freq_mask_bins` bands. Measured with a probe of this
+    # recipe (held-out espeak-ng / Kokoro, 5 epochs): 0.859 / 0.861, against 0.77 / 0.83 for the frozen
+    # encoder; one learning rate of 1e-4 for the whole encoder swung between 0.71 and 0.84.
+    whisper_epochs: int = 5
+    whisper_learning_rate: float = 3e-5
+    whisper_layer_decay: float = 0.8
+    whisper_head_learning_rate: float = 1e-3
+    whisper_label_smoothing: float = 0.1
+    whisper_time_masks: int = 2
+    whisper_time_mask_frames: int = 15
+    whisper_freq_masks: int = 2
+    whisper_freq_mask_bins: int = 12
+
     # Preprocessing: leading and trailing audio quieter than `trim_db` below the clip's loudest 25 ms is cut
     # (never below `min_trimmed_ms`), so clips have different lengths and are padded per batch with an
     # attention mask. Only for models whose feature extractor asks for attention masks; None: whole clips.
@@ -86,6 +105,8 @@ class TeacherConfig:
             raise ConfigError("teacher conv_kernel and conv_stride must have the same, non-zero length")
         if self.epochs < 1 or self.batch_size < 1 or (self.max_steps is not None and self.max_steps < 1):
             raise ConfigError("teacher epochs, batch_size and max_steps must be positive")
+        if self.whisper_epochs < 1 or not 0.0 < self.whisper_layer_decay <= 1.0:
+            raise ConfigError("teacher whisper_epochs must be positive and whisper_layer_decay in (0, 1]")
 
     @property
     def is_scratch(self) -> bool:

@@ -37,9 +37,13 @@ def teacher_dir_name(source: str) -> str:
     """The run's directory that holds the history.json of the teacher named by `source`."""
     from nanokws.teacher.whisper import TEACHER_DIR as WHISPER_DIR
     from nanokws.teacher.whisper import is_whisper
+    from nanokws.teacher.whisper_ft import TEACHER_DIR as WHISPER_FT_DIR
+    from nanokws.teacher.whisper_ft import is_whisper_ft
 
     if is_ensemble(source):
         return TEACHER_DIR
+    if is_whisper_ft(source):
+        return WHISPER_FT_DIR
     return WHISPER_DIR if is_whisper(source) else WAV2VEC2_DIR
 
 
@@ -51,6 +55,7 @@ def teacher_history_path(run_root: Path, source: str) -> Path:
 def member_sources(source: str) -> tuple[str, ...]:
     """The members of `a+b[+c...]`, checked: no empty member, at most one Whisper and one Wav2Vec2."""
     from nanokws.teacher.whisper import is_whisper
+    from nanokws.teacher.whisper_ft import is_whisper_ft
 
     parts = tuple(p.strip() for p in source.split(SEPARATOR))
     if len(parts) < 2 or not all(parts):
@@ -59,11 +64,13 @@ def member_sources(source: str) -> tuple[str, ...]:
             hint="name two or more teachers joined by '+', as in whisper+scratch",
         )
     whispers = sum(is_whisper(p) for p in parts)
-    if whispers > 1 or len(parts) - whispers > 1:
+    tuned = sum(is_whisper_ft(p) for p in parts)
+    if whispers > 1 or tuned > 1 or len(parts) - whispers - tuned > 1:
         raise TeacherError(
             f"the teacher ensemble {source!r} has two members of one kind; each kind trains into one directory "
             "of the run",
-            hint="combine at most one Whisper teacher with one Wav2Vec2 teacher (scratch, a hub id or a directory)",
+            hint="combine at most one frozen Whisper (whisper), one fine-tuned Whisper (whisper-ft) and one Wav2Vec2 "
+            "teacher (scratch, a hub id or a directory)",
         )
     return parts
 
