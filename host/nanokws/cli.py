@@ -83,6 +83,15 @@ StudentOpt = Annotated[
         "ds_cnn_<channels>x<blocks> (ds_cnn_80x4)."
     ),
 ]
+TeacherSmoothingOpt = Annotated[
+    float,
+    typer.Option(
+        min=0.0,
+        max=0.5,
+        help="whisper-ft teachers: label smoothing while fine-tuning (smoothing flattens what the wrong classes "
+        "get, which is what distillation passes on).",
+    ),
+]
 ViewPatienceOpt = Annotated[
     int, typer.Option(min=1, help="Epochs without a better validation accuracy before training on views stops.")
 ]
@@ -232,6 +241,7 @@ def train_cmd(
             "an ensemble of one Whisper and one Wav2Vec2 teacher as 'whisper+scratch'."
         ),
     ] = "whisper",
+    teacher_smoothing: TeacherSmoothingOpt = 0.1,
     student: StudentOpt = "ds_cnn_s",
     distill: Annotated[bool, typer.Option("--distill/--no-distill", help="Learn from the teacher too.")] = True,
     alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the hard-label loss.")] = 0.3,
@@ -272,7 +282,7 @@ def train_cmd(
             view_epochs=view_epochs,
             view_patience=view_patience,
         ),
-        teacher=_teacher_config(teacher),
+        teacher=_teacher_config(teacher, smoothing=teacher_smoothing),
         resume=resume,
         force=force,
     )
@@ -324,10 +334,15 @@ def report_cmd(
     _write_report(run, out_path)
 
 
-def _teacher_config(source: str, epochs: int | None = None) -> object:
+def _teacher_config(source: str, epochs: int | None = None, smoothing: float | None = None) -> object:
     from nanokws.teacher.config import TeacherConfig
 
-    return TeacherConfig(source=source) if epochs is None else TeacherConfig(source=source, epochs=epochs)
+    cfg = TeacherConfig(source=source)
+    if epochs is not None:
+        cfg = dataclasses.replace(cfg, epochs=epochs)
+    if smoothing is not None:
+        cfg = dataclasses.replace(cfg, whisper_label_smoothing=smoothing)
+    return cfg
 
 
 @app.command("eval")
@@ -670,6 +685,7 @@ def bench_loeo(
     epochs: Annotated[int, typer.Option(min=1, help="Student epochs.")] = 40,
     teacher: Annotated[str, typer.Option(help="Teacher source, as for `host train`.")] = "whisper",
     teacher_epochs: Annotated[int, typer.Option(min=1, help="Teacher epochs (as `host train`: 30).")] = 30,
+    teacher_smoothing: TeacherSmoothingOpt = 0.1,
     views: Annotated[int, typer.Option(min=0, help="Consistent teaching views, as for `host train`.")] = 6,
     alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the hard-label loss.")] = 0.3,
     formants: FormantsOpt = StudentConfig.view_formant_probability,
@@ -701,7 +717,7 @@ def bench_loeo(
                 warp_probability=warp, hint_weight=hints, segment_hint_weight=segment_hints,
                 view_epochs=view_epochs, view_patience=view_patience,
             ),
-            teacher=_teacher_config(teacher, teacher_epochs),
+            teacher=_teacher_config(teacher, teacher_epochs, teacher_smoothing),
             engines=held, reporter=reporter, modes=chosen_modes, tag=tag,
         )  # fmt: skip
     table = Table(title="leave-one-engine-out (test = every clip of the held-out engine)")
