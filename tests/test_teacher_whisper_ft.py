@@ -167,3 +167,32 @@ def test_a_model_file_that_is_not_ctranslate2_is_refused(tmp_path: Path) -> None
     with pytest.raises(TeacherError, match="ends early"):
         read_ct2(cut)
     assert json.loads((model_dir("whisper") / "config.json").read_text())  # the packaged model is intact
+
+
+def test_host_train_runs_the_fine_tuned_teacher_stage_and_its_soft_labels(tmp_path: Path, small_synth) -> None:
+    from nanokws.config import FrontendConfig, RunConfig
+    from nanokws.rundir import open_run
+    from nanokws.soft_labels import soft_labels
+    from nanokws.stages.features import load_clips
+    from nanokws.stages.train import TrainOptions, train
+    from nanokws.teacher.whisper_ft import load_whisper_ft
+
+    run, config = open_run(tmp_path / "run", RunConfig())
+    (run.root / "data").symlink_to(small_synth[0], target_is_directory=True)
+    cfg = dataclasses.replace(TINY, whisper_epochs=1)
+    train(run, config, TrainOptions(stage="teacher", teacher=cfg), NullReporter())
+    history = json.loads(teacher_history_path(run.root, "whisper-ft").read_text())
+    assert history["source"] == "whisper-ft" and history["fine_tuned"]
+    # the soft labels cached for the student are the saved teacher's answers
+    teacher = load_whisper_ft(run.root / TEACHER_DIR, LABELS)
+    entries = [e for e in small_synth[1].entries if e.split == "train"][:5]
+    expected = teacher.logits(load_clips(run.data, entries, FrontendConfig()))
+    np.testing.assert_allclose(soft_labels(run.root, teacher, entries, run.data), expected, atol=1e-4)
+
+
+def test_the_command_line_sets_the_fine_tuning_label_smoothing() -> None:
+    from nanokws.cli import _teacher_config
+
+    cfg = _teacher_config("whisper-ft", smoothing=0.0)
+    assert isinstance(cfg, TeacherConfig) and cfg.whisper_label_smoothing == 0.0
+    assert _teacher_config("whisper-ft") == TeacherConfig(source="whisper-ft")
