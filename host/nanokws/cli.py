@@ -688,6 +688,7 @@ def bench_loeo(
     teacher_smoothing: TeacherSmoothingOpt = 0.1,
     views: Annotated[int, typer.Option(min=0, help="Consistent teaching views, as for `host train`.")] = 6,
     alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the hard-label loss.")] = 0.3,
+    temperature: Annotated[float, typer.Option(min=0.1, help="Distillation temperature.")] = 2.0,
     formants: FormantsOpt = StudentConfig.view_formant_probability,
     warp: WarpOpt = StudentConfig.warp_probability,
     hints: HintsOpt = StudentConfig.hint_weight,
@@ -713,7 +714,8 @@ def bench_loeo(
         results = run_loeo(
             rd,
             student=StudentConfig(
-                model=student, epochs=epochs, views=views, alpha=alpha, view_formant_probability=formants,
+                model=student, epochs=epochs, views=views, alpha=alpha, temperature=temperature,
+                view_formant_probability=formants,
                 warp_probability=warp, hint_weight=hints, segment_hint_weight=segment_hints,
                 view_epochs=view_epochs, view_patience=view_patience,
             ),
