@@ -310,9 +310,12 @@ def load_whisper_ft(directory: Path, labels: tuple[str, ...]) -> WhisperFtTeache
     """A fine-tuned Whisper teacher from its `save_pretrained` directory."""
     from transformers import WhisperFeatureExtractor, WhisperForAudioClassification
 
+    from nanokws.teacher.wav2vec2 import _quiet
+
     meta = json.loads((directory / META_NAME).read_text())
-    model = WhisperForAudioClassification.from_pretrained(directory)
-    extractor = WhisperFeatureExtractor.from_pretrained(directory)
+    with _quiet():  # no "Loading weights" bar: progress goes through the Reporter
+        model = WhisperForAudioClassification.from_pretrained(directory)
+        extractor = WhisperFeatureExtractor.from_pretrained(directory)
     return WhisperFtTeacher(model, extractor, labels, name=meta["name"], frames=int(meta["frames"]))
 
 
