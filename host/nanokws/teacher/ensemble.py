@@ -69,8 +69,8 @@ def member_sources(source: str) -> tuple[str, ...]:
         raise TeacherError(
             f"the teacher ensemble {source!r} has two members of one kind; each kind trains into one directory "
             "of the run",
-            hint="combine at most one frozen Whisper (whisper), one fine-tuned Whisper (whisper-ft) and one Wav2Vec2 "
-            "teacher (scratch, a hub id or a directory)",
+            hint="combine at most one Whisper of each kind (whisper, whisper-ft) with one Wav2Vec2 teacher (scratch, "
+            "a hub id or a directory), as in whisper+scratch",
         )
     return parts
 
