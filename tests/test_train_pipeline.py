@@ -203,9 +203,13 @@ def _start_training(
     (run / "config.json").write_bytes((trained / "config.json").read_bytes())
     (run / "data").symlink_to(trained / "data")
     args = ["train", "--run", str(run), "--no-distill", "--views", "0", "--epochs", str(epochs)]
-    # The child starts with Ctrl-C's default disposition whatever the test process inherited or was left with
-    # (an ignored SIGINT is inherited across exec, and Python then keeps ignoring it).
+    # The child starts with Ctrl-C's default disposition, unblocked, whatever the test process inherited or was
+    # left with: an ignored or blocked SIGINT is inherited across exec, and Python then never sees it.
     proc = subprocess.Popen([sys.executable, "-m", "nanokws.cli", *args], stdout=subprocess.DEVNULL,
-                            stderr=stderr, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
+                            stderr=stderr, text=True, preexec_fn=_default_sigint)  # fmt: skip
     return run, args, proc
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
