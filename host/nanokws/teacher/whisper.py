@@ -70,6 +70,15 @@ def model_dir(source: str) -> Path:
         ) from e
 
 
+def file_sha256(path: Path) -> str:
+    """sha256 of a (large) file, read in 1 MB blocks: what identifies a model's weights."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 class WhisperEncoder:
     """int16 clips -> pooled encoder states [N, 7 * 384], deterministic on the CPU."""
 
@@ -82,11 +91,7 @@ class WhisperEncoder:
             str(directory), device="cpu", compute_type="int8", intra_threads=threads
         )
         self._features = WhisperFeatureExtractor(feature_size=self._model.n_mels)
-        digest = hashlib.sha256()
-        with (directory / "model.bin").open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        self.fingerprint = digest.hexdigest()
+        self.fingerprint = file_sha256(directory / "model.bin")
 
     def embed(self, audio: np.ndarray) -> np.ndarray:
         import ctranslate2

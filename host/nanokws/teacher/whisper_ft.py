@@ -32,7 +32,7 @@ from nanokws.progress import NullReporter, Reporter
 from nanokws.teacher.base import TeacherError, TeacherOutcome
 from nanokws.teacher.config import TeacherConfig
 from nanokws.teacher.ct2_weights import Ct2Model, read_ct2
-from nanokws.teacher.whisper import POOL_SEGMENTS, WHISPER, model_dir
+from nanokws.teacher.whisper import POOL_SEGMENTS, WHISPER, file_sha256, model_dir
 
 WHISPER_FT = "whisper-ft"
 TEACHER_DIR = "teacher_whisper_ft"
@@ -329,14 +329,6 @@ def stage_key(labels: tuple[str, ...], entries: list[Entry], cfg: TeacherConfig,
     return h.hexdigest()
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _up_to_date(run_root: Path, labels: tuple[str, ...], key: str) -> TeacherOutcome | None:
     directory = run_root / TEACHER_DIR
     try:
@@ -427,7 +419,7 @@ def train_whisper_ft_teacher(
     reporter = reporter or NullReporter()
     labels = tuple(labels)
     directory = ct2_dir(cfg.source)
-    key = stage_key(labels, entries, cfg, _file_sha256(directory / "model.bin"))
+    key = stage_key(labels, entries, cfg, file_sha256(directory / "model.bin"))
     if not force and (done := _up_to_date(run_root, labels, key)) is not None:
         return done
     start = time.perf_counter()
