@@ -189,7 +189,7 @@ def test_ctrl_c_says_where_training_stopped(tmp_path: Path, trained: Path) -> No
     assert proc.poll() is None, "training finished before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 130
+    assert proc.returncode == 130, stderr[-4000:]
     assert "interrupted in the student stage" in stderr and "--resume" in stderr
     assert "Traceback" not in stderr
 
