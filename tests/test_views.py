@@ -12,7 +12,7 @@ import numpy as np
 from nanokws.audio import read_wav_int16
 from nanokws.config import FrontendConfig
 from nanokws.progress import NullReporter
-from nanokws.student.config import StudentConfig
+from nanokws.student.config import StudentConfig, settings
 from nanokws.student.train import StudentData
 from nanokws.student.views import CACHE_NAME, compute_views, make_views
 
@@ -164,3 +164,23 @@ def test_hint_targets_follow_the_training_set_order() -> None:
     assert hs is not None and hs.shape == (9, 4)
     np.testing.assert_array_equal(hs[:3], h)
     np.testing.assert_array_equal(hs[3 + 2 * 1 + 1], hv[1, 1])
+
+
+def test_babble_views_mix_in_another_clip_and_key_the_cache_by_the_set_of_clips(small_synth, tmp_path: Path) -> None:
+    root, result = small_synth
+    entries = [e for e in result.entries if e.split == "train" and e.label not in ("_silence_",)][:6]
+    kwargs = {"seed": 42, "frontend": FE, "reporter": NullReporter(), "jobs": 1}
+    quiet = dataclasses.replace(CFG, view_noise_probability=0.0)
+    babble = dataclasses.replace(quiet, view_babble_probability=1.0)
+    assert "view_babble_probability" not in settings(quiet)  # off: old caches and students stay valid
+    plain = compute_views(tmp_path / "a", entries, root, quiet, teacher=EnergyTeacher(), **kwargs)
+    mixed = compute_views(tmp_path / "b", entries, root, babble, teacher=EnergyTeacher(), **kwargs)
+    assert mixed.key != plain.key
+    # every view has a second voice in it, so none equals its babble-free twin
+    pairs = zip(mixed.features.reshape(-1, 49 * 10), plain.features.reshape(-1, 49 * 10), strict=True)
+    assert not any(np.array_equal(m, p) for m, p in pairs)
+    again = compute_views(tmp_path / "c", entries[::-1], root, babble, teacher=EnergyTeacher(), **kwargs)
+    assert again.key == mixed.key  # the same clips in another order: the same partners
+    np.testing.assert_array_equal(again.features[::-1], mixed.features)
+    fewer = compute_views(tmp_path / "b", entries[:-1], root, babble, teacher=EnergyTeacher(), **kwargs)
+    assert fewer.key != mixed.key  # another set of clips: other partners, so the cache is not reused

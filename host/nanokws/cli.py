@@ -51,6 +51,10 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Redo the stage even if 
 FormantsOpt = Annotated[
     float, typer.Option(min=0.0, max=1.0, help="Share of views whose formants move (vocal-tract length).")
 ]
+BabbleOpt = Annotated[
+    float,
+    typer.Option(min=0.0, max=1.0, help="Share of views with another training clip mixed in (teacher-labelled)."),
+]
 WarpOpt = Annotated[
     float, typer.Option(min=0.0, max=1.0, help="Share of clips whose features are spectrally warped, each epoch.")
 ]
@@ -251,6 +255,7 @@ def train_cmd(
         int, typer.Option(min=0, help="Consistent teaching: augmented views per training clip, teacher-labelled.")
     ] = 6,
     formants: FormantsOpt = StudentConfig.view_formant_probability,
+    babble: BabbleOpt = StudentConfig.view_babble_probability,
     warp: WarpOpt = StudentConfig.warp_probability,
     hints: HintsOpt = StudentConfig.hint_weight,
     segment_hints: SegmentHintsOpt = StudentConfig.segment_hint_weight,
@@ -276,6 +281,7 @@ def train_cmd(
             temperature=temperature,
             views=views,
             view_formant_probability=formants,
+            view_babble_probability=babble,
             warp_probability=warp,
             hint_weight=hints,
             segment_hint_weight=segment_hints,
@@ -690,6 +696,7 @@ def bench_loeo(
     alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the hard-label loss.")] = 0.3,
     temperature: Annotated[float, typer.Option(min=0.1, help="Distillation temperature.")] = 2.0,
     formants: FormantsOpt = StudentConfig.view_formant_probability,
+    babble: BabbleOpt = StudentConfig.view_babble_probability,
     warp: WarpOpt = StudentConfig.warp_probability,
     hints: HintsOpt = StudentConfig.hint_weight,
     segment_hints: SegmentHintsOpt = StudentConfig.segment_hint_weight,
@@ -715,7 +722,7 @@ def bench_loeo(
             rd,
             student=StudentConfig(
                 model=student, epochs=epochs, views=views, alpha=alpha, temperature=temperature,
-                view_formant_probability=formants,
+                view_formant_probability=formants, view_babble_probability=babble,
                 warp_probability=warp, hint_weight=hints, segment_hint_weight=segment_hints,
                 view_epochs=view_epochs, view_patience=view_patience,
             ),

@@ -24,6 +24,7 @@ from nanokws.progress import Reporter
 from nanokws.rundir import RunDir
 from nanokws.stages.features import FeaturesOutcome, compute_features
 from nanokws.student.config import StudentConfig
+from nanokws.student.config import settings as student_settings
 from nanokws.threads import pinned_threads
 
 STAGES: tuple[str, ...] = ("teacher", "student", "quantize", "eval")
@@ -210,7 +211,7 @@ def _student_stage(
     teacher_key = _digest(teacher_logits.tobytes()) if teacher_logits is not None else None
     view_teacher = teacher if cfg.distill else None
     view_key = views_key(cfg, config.seed, config.frontend, view_teacher) if cfg.views else None
-    key = _digest(asdict(cfg), config.seed, feats.key, teacher_key, view_key)
+    key = _digest(student_settings(cfg), config.seed, feats.key, teacher_key, view_key)
     if not opts.force and _up_to_date(artifact, key):
         reporter.log(f"student is up to date ({artifact})")
         return True

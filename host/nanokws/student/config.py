@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 
 @dataclass(frozen=True)
@@ -70,3 +70,22 @@ class StudentConfig:
     view_gain_db: tuple[float, float] = (-25.0, -1.0)
     view_noise_probability: float = 0.8
     view_snr_db: tuple[float, float] = (0.0, 25.0)
+    # Babble: this share of the views also has another training clip (any word, any voice) mixed in at an SNR
+    # drawn from view_babble_snr_db, before the noise; the teacher's logits on the mixture are the target
+    # (function matching on inputs off the clean-speech manifold). 0: off.
+    view_babble_probability: float = 0.0
+    view_babble_snr_db: tuple[float, float] = (0.0, 15.0)
+
+
+# Settings added after runs were made, left out of the cache keys while off, so those runs stay up to date.
+_OPTIONAL = {"view_babble_probability": ("view_babble_probability", "view_babble_snr_db")}
+
+
+def settings(cfg: StudentConfig) -> dict[str, object]:
+    """The settings that make a student: asdict(cfg) less the optional ones that are off."""
+    out = asdict(cfg)
+    for switch, fields in _OPTIONAL.items():
+        if not out[switch]:
+            for f in fields:
+                del out[f]
+    return out

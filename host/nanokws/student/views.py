@@ -27,7 +27,7 @@ from nanokws.native import native_frontend
 from nanokws.progress import Reporter
 from nanokws.soft_labels import entry_key
 from nanokws.stages.features import load_clips
-from nanokws.student.config import StudentConfig
+from nanokws.student.config import StudentConfig, settings
 from nanokws.teacher.base import HintTeacher, SegmentHintTeacher, Teacher
 
 CACHE_NAME = "views.joblib"
@@ -45,12 +45,18 @@ VIEW_FIELDS = (
 
 
 def make_views(
-    clip: np.ndarray, noises: list[np.ndarray], cfg: StudentConfig, rate: int, rng: np.random.Generator
+    clip: np.ndarray,
+    noises: list[np.ndarray],
+    cfg: StudentConfig,
+    rate: int,
+    rng: np.random.Generator,
+    partners: np.ndarray | None = None,
 ) -> np.ndarray:
-    """int16 [samples] -> int16 [cfg.views, samples]."""
+    """int16 [samples] -> int16 [cfg.views, samples]. `partners` (int16 [cfg.views, samples], other training
+    clips) are what babble views mix in: one a view, when `cfg.view_babble_probability` picks it."""
     x = clip.astype(np.float32) / 32768.0
     out = []
-    for _ in range(cfg.views):
+    for v in range(cfg.views):
         y = x
         if rng.random() < cfg.view_pitch_probability:
             y = augment.shift_pitch(y, rate, float(rng.uniform(-cfg.view_pitch_semitones, cfg.view_pitch_semitones)))
@@ -64,6 +70,11 @@ def make_views(
         if rng.random() < cfg.view_reverb_probability:
             y = augment.reverberate(y, rate, rng, (0.2, 0.8))[: x.size]
         y = augment.set_peak(y, float(rng.uniform(*cfg.view_gain_db)))
+        if partners is not None and cfg.view_babble_probability and rng.random() < cfg.view_babble_probability:
+            other = partners[v].astype(np.float32) / 32768.0
+            if np.abs(other).max() > 1e-4:
+                other = augment.place(augment.trim_silence(other, rate), x.size, rng)
+                y = augment.mix_at_snr(y, other, float(rng.uniform(*cfg.view_babble_snr_db)))
         if noises and rng.random() < cfg.view_noise_probability:
             noise = augment.random_segment(noises[int(rng.integers(len(noises)))], x.size, rng)
             y = augment.mix_at_snr(y, noise, float(rng.uniform(*cfg.view_snr_db)))
@@ -72,7 +83,7 @@ def make_views(
 
 
 def _settings(cfg: StudentConfig) -> dict[str, object]:
-    return {f: getattr(cfg, f) for f in VIEW_FIELDS}
+    return {f: v for f, v in settings(cfg).items() if f in VIEW_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,21 @@ def _clip_rng(seed: int, key: str) -> np.random.Generator:
     return np.random.default_rng([seed, int(key[:15], 16)])
 
 
+def _partners(seed: int, key: str, pool: list[str], views: int) -> list[str]:
+    """The clip's babble partners, one a view: other clips of `pool` (sorted keys), picked by the clip's own
+    generator, so the same whatever else is computed and in whatever order, for the same set of clips."""
+    others = [k for k in pool if k != key]
+    picks = np.random.default_rng([seed, int(key[:15], 16), 1]).integers(0, len(others), size=views)
+    return [others[int(p)] for p in picks]
+
+
+def _pool_key(key: str, cfg: StudentConfig, pool: list[str]) -> str:
+    """Babble views depend on which other clips there are: the cache key then covers the set of clips."""
+    if not cfg.view_babble_probability:
+        return key
+    return hashlib.sha256("\n".join([key, *pool]).encode()).hexdigest()
+
+
 def compute_views(
     run_root: Path,
     entries: list[Entry],
@@ -140,7 +166,9 @@ def compute_views(
     """The views of `entries`: their features, the teacher's logits on them (None without a teacher) and,
     for hint distillation, the teacher's state summaries of the views and of the clips (and for time-aligned
     hints, its states over time)."""
-    key = views_key(cfg, seed, frontend, teacher)
+    keys = [entry_key(e, data_root) for e in entries]
+    pool = sorted(set(keys))
+    key = _pool_key(views_key(cfg, seed, frontend, teacher), cfg, pool)
     hints = wants_hints(cfg, teacher)
     segments = wants_segments(cfg, teacher)
     path = run_root / CACHE_NAME
@@ -155,20 +183,25 @@ def compute_views(
                 reporter.log("views: settings, front end or teacher changed, recomputing all")
         except Exception as e:  # a cache is disposable
             reporter.log(f"views: ignoring an unreadable cache ({type(e).__name__})")
-    keys = [entry_key(e, data_root) for e in entries]
     missing = [i for i, k in enumerate(keys) if k not in rows]
     if missing:
         noises = [read_float(p)[0] for p in sorted((data_root / "_background_noise_").glob("*.wav"))]
+        babble: dict[str, np.ndarray] = {}
+        if cfg.view_babble_probability and len(pool) > 1:
+            babble = dict(zip(keys, load_clips(data_root, entries, frontend), strict=True))
         native = native_frontend(frontend)
         task = reporter.task(f"{cfg.views} views a clip (audio, front end, teacher)", len(missing))
-        with Parallel(n_jobs=jobs) as pool:
+        with Parallel(n_jobs=jobs) as workers:
             for lo in range(0, len(missing), CHUNK):
                 idx = missing[lo : lo + CHUNK]
                 clips = load_clips(data_root, [entries[i] for i in idx], frontend)
-                audio = pool(
-                    delayed(make_views)(clip, noises, cfg, frontend.sample_rate, _clip_rng(seed, keys[i]))
+                audio = workers(
+                    delayed(make_views)(
+                        clip, noises, cfg, frontend.sample_rate, _clip_rng(seed, keys[i]),
+                        np.stack([babble[k] for k in _partners(seed, keys[i], pool, cfg.views)]) if babble else None,
+                    )
                     for clip, i in zip(clips, idx, strict=True)
-                )
+                )  # fmt: skip
                 flat = np.concatenate(audio)
                 feats = native.features(flat).reshape(len(idx), cfg.views, frontend.n_frames, frontend.n_mfcc)
                 logits = view_hints = clip_hints = view_segments = clip_segments = None
