@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nanokws import atomic
+from nanokws import atomic, interrupts
 from nanokws.progress import Reporter
 from nanokws.student.augment import FeatureWarp, augment_batch
 from nanokws.student.config import StudentConfig
@@ -171,20 +171,21 @@ def train_student(
             {"epoch": epoch + 1, "loss": float(h.history["loss"][-1]),
              "accuracy": float(accuracy[-1]), "val_accuracy": val_acc}
         )  # fmt: skip
-        if val_acc > state["best_val_accuracy"]:
-            state["best_val_accuracy"], state["best_epoch"] = val_acc, epoch
-            with atomic.atomic_path(best_path, suffix=".weights.h5") as tmp:
-                model.save_weights(tmp)
-        state["epoch"] = epoch + 1
-        with atomic.atomic_path(ckpt, suffix=".keras") as tmp:
-            trainer.save(tmp)
-        atomic.write_json(state_path, state)
+        with interrupts.deferred():  # the epoch's files, all of them, before a Ctrl-C
+            if val_acc > state["best_val_accuracy"]:
+                state["best_val_accuracy"], state["best_epoch"] = val_acc, epoch
+                with atomic.atomic_path(best_path, suffix=".weights.h5") as tmp:
+                    model.save_weights(tmp)
+            state["epoch"] = epoch + 1
+            with atomic.atomic_path(ckpt, suffix=".keras") as tmp:
+                trainer.save(tmp)
+            atomic.write_json(state_path, state)
         task.advance()
 
     final = build(cfg.model, frames, coeffs, classes)
     final.load_weights(best_path)
     model_path = out_dir.parent / "student.keras"
-    with atomic.atomic_path(model_path, suffix=".keras") as tmp:
+    with interrupts.deferred(), atomic.atomic_path(model_path, suffix=".keras") as tmp:
         final.save(tmp)
     return StudentOutcome(
         model_path=model_path,
