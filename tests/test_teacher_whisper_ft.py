@@ -108,20 +108,16 @@ def test_an_interrupted_fine_tuning_resumes_to_the_same_weights(small_synth, tmp
     class Stop(Exception):
         pass
 
-    import nanokws.teacher.callbacks as callbacks
+    import nanokws.teacher.hf_training as hf
 
-    original = callbacks.EpochChecksums
-
-    class Interrupting(original):  # type: ignore[valid-type, misc]
+    class Interrupting(hf.EpochChecksums):
         def on_save(self, args, state, control, **kw):
             raise Stop
 
-    callbacks.EpochChecksums = Interrupting
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hf, "EpochChecksums", Interrupting)
         with pytest.raises(Stop):
             train_whisper_ft_teacher(tmp_path / "cut", LABELS, result.entries, root, TINY, reporter=NullReporter())
-    finally:
-        callbacks.EpochChecksums = original
     assert not (tmp_path / "cut" / TEACHER_DIR).exists()  # nothing half-written
     assert any((tmp_path / "cut" / CHECKPOINT_DIR).glob("checkpoint-*"))
     resumed = train_whisper_ft_teacher(

@@ -13,42 +13,31 @@ ends with the same weights, and only the world's process zero writes. See `nanok
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
-import os
-import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import datasets
 import numpy as np
 import torch
 from transformers import (
     AutoFeatureExtractor,
     AutoModelForAudioClassification,
-    EvalPrediction,
     PreTrainedModel,
-    PrinterCallback,
     SequenceFeatureExtractor,
-    Trainer,
     TrainerCallback,
-    TrainerState,
     TrainingArguments,
-    set_seed,
 )
-from transformers.trainer_utils import get_last_checkpoint
-from transformers.utils import logging as hf_logging
 
 from nanokws import atomic
 from nanokws.data.manifest import Entry, manifest_digest
 from nanokws.errors import DatasetError
 from nanokws.progress import NullReporter, Reporter
+from nanokws.teacher import hf_training as hf
 from nanokws.teacher.base import TeacherError, TeacherOutcome
-from nanokws.teacher.callbacks import EpochChecksums, ReportProgress, StepTimer
 from nanokws.teacher.config import WAV2VEC2_DIR, TeacherConfig
 from nanokws.teacher.inputs import SAMPLE_RATE, PadCollator, Preprocessing, make_dataset, read_clip
 from nanokws.teacher.label_map import label_mapping, model_labels
@@ -58,7 +47,6 @@ TEACHER_DIR = WAV2VEC2_DIR
 CHECKPOINT_DIR = "teacher_checkpoints"
 META_NAME = "nanokws_teacher.json"  # our record beside the save_pretrained files
 HISTORY_NAME = "history.json"
-KEY_NAME = "nanokws_key.json"  # in the checkpoint folder: what its checkpoints were trained on
 INFER_BATCH = 64
 
 
@@ -187,7 +175,7 @@ def train_teacher(
     if not force and (done := _up_to_date(run_root, labels, key)) is not None:
         return done
     start = time.perf_counter()
-    with _quiet():
+    with hf.quiet():
         resolved = resolve(labels, cfg)
         if resolved.fine_tune:
             outcome = _fine_tune(run_root, labels, entries, data_root, cfg, resolved, key, resume, reporter, callbacks)
@@ -223,7 +211,7 @@ def _up_to_date(run_root: Path, labels: tuple[str, ...], key: str) -> TeacherOut
         return None
     if meta.get("key") != key:
         return None
-    with _quiet():
+    with hf.quiet():
         teacher = load_teacher(teacher_dir, labels)
     return TeacherOutcome(teacher, history=history, skipped=True, fine_tuned=bool(meta.get("fine_tuned")))
 
@@ -261,9 +249,9 @@ def _use_as_is(
             truth = np.array([labels.index(e.label) for e in part])
             history[f"{split}_accuracy"] = float(np.mean(teacher.logits(audio).argmax(axis=1) == truth))
     notes = (resolved.note,) if resolved.note else ()
-    if _world()[0] == 0:
+    if hf.world()[0] == 0:
         _store(run_root / TEACHER_DIR, teacher, history, {"key": key, "fine_tuned": False, "notes": list(notes)})
-    _barrier()
+    hf.barrier()
     return TeacherOutcome(teacher, history, fine_tuned=False, notes=notes)
 
 
@@ -294,67 +282,22 @@ def _fine_tune(
     test_ds = make_dataset(test, data_root, labels, resolved.extractor, pre) if test else None
 
     ckpt_dir = run_root / CHECKPOINT_DIR
-    world = _world()[1]
-    steps_per_epoch = -(-len(train) // (cfg.batch_size * world))
+    steps_per_epoch = -(-len(train) // (cfg.batch_size * hf.world()[1]))
     # Creating the arguments starts the process group under torchrun: barriers work from here on.
     args = _training_args(cfg, resolved.model, ckpt_dir, steps_per_epoch, has_val=val_ds is not None)
-    last = _checkpoint_to_resume(ckpt_dir, key) if resume else None
-    if resume and last is None:
-        reporter.log("no teacher checkpoint to resume from: training from the beginning")
-    _barrier()  # every process has decided before process zero clears old checkpoints
-    if last is None and _world()[0] == 0:
-        shutil.rmtree(ckpt_dir, ignore_errors=True)
-        atomic.write_json(ckpt_dir / KEY_NAME, {"key": key})
-    _barrier()
-    # The model's loss is a mean over its batch and ignores `num_items_in_batch`. Left to guess from the
-    # `**kwargs` of `forward`, the Trainer assumes otherwise and multiplies the loss by the world size under
-    # DDP: gradients twice too large on two processes.
-    resolved.model.accepts_loss_kwargs = False
-    set_seed(cfg.seed)
-    timer = StepTimer()
-    trainer = Trainer(
-        model=resolved.model,
-        args=args,
-        data_collator=PadCollator(resolved.extractor),
-        train_dataset=train_ds,
-        eval_dataset=val_ds,
-        processing_class=resolved.extractor,
-        compute_metrics=_accuracy,
-        callbacks=[EpochChecksums(), ReportProgress(reporter), timer, *callbacks],
-    )
-    trainer.remove_callback(PrinterCallback)  # it prints every log dict; progress goes through the Reporter
-    if last is not None:
-        reporter.log(f"resuming the teacher from {Path(last).name}")
-    result = trainer.train(resume_from_checkpoint=last)
-
-    model = trainer.model
+    hint = "run without --resume to train the teacher from the beginning"
+    last = hf.start_checkpoints(ckpt_dir, key, resume, "teacher", hint, reporter)
+    fitted = hf.fit(
+        resolved.model, args, seed=cfg.seed, collator=PadCollator(resolved.extractor), train_ds=train_ds,
+        val_ds=val_ds, processing_class=resolved.extractor, reporter=reporter, last=last, what="the teacher",
+        callbacks=callbacks,
+    )  # fmt: skip
+    history = hf.history(fitted, cfg.source, steps_per_epoch, {"validation": val_ds, "test": test_ds})
+    model = fitted.trainer.model
     assert isinstance(model, PreTrainedModel)
-    history = _history(trainer.state) | {
-        "fine_tuned": True,
-        "source": cfg.source,
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-        "world_size": world,
-        "steps": trainer.state.global_step,
-        "steps_per_epoch": steps_per_epoch,
-        "resumed_from": Path(last).name if last else None,
-        "train_seconds": round(result.metrics["train_runtime"], 2),
-        "seconds_per_step": round(float(np.mean(timer.seconds)), 4) if timer.seconds else None,
-        "best_checkpoint": Path(trainer.state.best_model_checkpoint).name
-        if trainer.state.best_model_checkpoint
-        else None,
-        "final_param_sha256": parameter_checksum(model),
-    }
-    if val_ds is not None:
-        history["validation_accuracy"] = trainer.evaluate(val_ds, metric_key_prefix="validation")["validation_accuracy"]
-    if test_ds is not None:
-        history["test_accuracy"] = trainer.evaluate(test_ds, metric_key_prefix="test")["test_accuracy"]
-
     teacher = Wav2Vec2Teacher(model, resolved.extractor, labels, name=_name(cfg), preprocessing=pre)
-    if trainer.is_world_process_zero():
-        _store(run_root / TEACHER_DIR, teacher, history, {"key": key, "fine_tuned": True, "notes": notes})
-        shutil.rmtree(ckpt_dir, ignore_errors=True)  # finished: checkpoints are only for resuming
-    _barrier()
+    meta = {"key": key, "fine_tuned": True, "notes": notes}
+    hf.finish(fitted, ckpt_dir, lambda: _store(run_root / TEACHER_DIR, teacher, history, meta))
     return TeacherOutcome(teacher, history, fine_tuned=True, notes=tuple(notes))
 
 
@@ -364,107 +307,14 @@ def _store(target: Path, teacher: Wav2Vec2Teacher, history: dict[str, Any], meta
         atomic.write_json(tmp / HISTORY_NAME, history)
 
 
-def _checkpoint_to_resume(ckpt_dir: Path, key: str) -> str | None:
-    if not ckpt_dir.is_dir():
-        return None
-    try:
-        stored = json.loads((ckpt_dir / KEY_NAME).read_text()).get("key")
-    except (OSError, json.JSONDecodeError):
-        stored = None
-    if stored != key:
-        raise TeacherError(
-            "the teacher checkpoints were made from another configuration or other data",
-            path=ckpt_dir,
-            hint="run without --resume to train the teacher from the beginning",
-        )
-    return get_last_checkpoint(str(ckpt_dir))
-
-
 def _training_args(
     cfg: TeacherConfig, model: PreTrainedModel, out: Path, steps_per_epoch: int, *, has_val: bool
 ) -> TrainingArguments:
     lr = cfg.learning_rate if cfg.learning_rate is not None else (2e-3 if cfg.is_scratch else 3e-5)
-    total = cfg.max_steps if cfg.max_steps is not None else cfg.epochs * steps_per_epoch
-    distributed = _world()[1] > 1
-    return TrainingArguments(
-        output_dir=str(out),
-        per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.eval_batch_size,
-        num_train_epochs=cfg.epochs,
-        max_steps=cfg.max_steps if cfg.max_steps is not None else -1,
-        learning_rate=lr,
-        lr_scheduler_type="linear",
-        warmup_steps=int(cfg.warmup_fraction * total),
+    return hf.training_args(
+        cfg, out, epochs=cfg.epochs, has_val=has_val, learning_rate=lr, lr_scheduler_type="linear",
+        warmup_steps=int(cfg.warmup_fraction * hf.total_steps(cfg, cfg.epochs, steps_per_epoch)),
         weight_decay=cfg.weight_decay,
-        eval_strategy="epoch" if has_val else "no",
-        save_strategy="epoch",
-        save_total_limit=2,  # with load_best_model_at_end the best is kept beside the latest
-        load_best_model_at_end=has_val,
-        metric_for_best_model="accuracy" if has_val else None,
-        greater_is_better=True if has_val else None,
-        logging_strategy="steps",
-        logging_steps=cfg.logging_steps,
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        report_to="none",
-        disable_tqdm=True,
-        log_level="warning",
-        log_level_replica="error",
-        dataloader_num_workers=0,
-        dataloader_pin_memory=torch.cuda.is_available(),
-        remove_unused_columns=False,
-        # Without GPUs, `use_cpu` is what makes accelerate run several torchrun processes as one DDP job
-        # (MULTI_CPU, gloo): otherwise each process trains a model of its own on its shard of the data.
-        # With GPUs the Trainer takes NCCL.
-        use_cpu=not torch.cuda.is_available(),
-        ddp_backend="gloo" if distributed and not torch.cuda.is_available() else None,
         # Layer drop skips layers at random, leaving their parameters without gradient in that step.
         ddp_find_unused_parameters=float(getattr(model.config, "layerdrop", 0.0)) > 0,
-    )
-
-
-def _accuracy(pred: EvalPrediction) -> dict[str, float]:
-    logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
-    return {"accuracy": float(np.mean(np.argmax(logits, axis=-1) == pred.label_ids))}
-
-
-def _history(state: TrainerState) -> dict[str, list[dict[str, Any]]]:
-    """The Trainer's log history as curves: training loss per logging step, validation per epoch."""
-    train, evals, sums = [], [], []
-    for log in state.log_history:
-        if "param_sha256" in log:
-            sums.append(log)
-        elif "eval_accuracy" in log:
-            evals.append(
-                {"step": log["step"], "epoch": log["epoch"], "loss": log["eval_loss"], "accuracy": log["eval_accuracy"]}
-            )
-        elif "loss" in log:
-            train.append({k: log[k] for k in ("step", "epoch", "loss", "learning_rate", "grad_norm") if k in log})
-    return {"train": train, "eval": evals, "checksums": sums}
-
-
-def _world() -> tuple[int, int]:
-    """(rank, world size): from torch.distributed once initialised, else from torchrun's environment."""
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        return torch.distributed.get_rank(), torch.distributed.get_world_size()
-    return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
-
-
-def _barrier() -> None:
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        torch.distributed.barrier()
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """No tqdm bars from `datasets.map` or `save_pretrained`: progress goes through the Reporter."""
-    was_datasets, was_transformers = datasets.is_progress_bar_enabled(), hf_logging.is_progress_bar_enabled()
-    datasets.disable_progress_bars()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_datasets:
-            datasets.enable_progress_bars()
-        if was_transformers:
-            hf_logging.enable_progress_bar()
+    )  # fmt: skip

@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,6 @@ WHISPER_FT = "whisper-ft"
 TEACHER_DIR = "teacher_whisper_ft"
 CHECKPOINT_DIR = "teacher_whisper_ft_checkpoints"
 META_NAME = "nanokws_teacher.json"
-KEY_NAME = "nanokws_key.json"
 HISTORY_NAME = "history.json"
 SAMPLE_RATE = 16000
 HOP = 160  # Whisper's log-mel hop: 100 frames a second
@@ -310,10 +308,10 @@ def load_whisper_ft(directory: Path, labels: tuple[str, ...]) -> WhisperFtTeache
     """A fine-tuned Whisper teacher from its `save_pretrained` directory."""
     from transformers import WhisperFeatureExtractor, WhisperForAudioClassification
 
-    from nanokws.teacher.wav2vec2 import _quiet
+    from nanokws.teacher.hf_training import quiet
 
     meta = json.loads((directory / META_NAME).read_text())
-    with _quiet():  # no "Loading weights" bar: progress goes through the Reporter
+    with quiet():  # no "Loading weights" bar: progress goes through the Reporter
         model = WhisperForAudioClassification.from_pretrained(directory)
         extractor = WhisperFeatureExtractor.from_pretrained(directory)
     return WhisperFtTeacher(model, extractor, labels, name=meta["name"], frames=int(meta["frames"]))
@@ -341,59 +339,16 @@ def _up_to_date(run_root: Path, labels: tuple[str, ...], key: str) -> TeacherOut
     return TeacherOutcome(load_whisper_ft(directory, labels), history=history, skipped=True, fine_tuned=True)
 
 
-def _checkpoint_to_resume(ckpt_dir: Path, key: str) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
+def _training_args(cfg: TeacherConfig, out: Path, steps_per_epoch: int, *, has_val: bool) -> Any:
+    from nanokws.teacher import hf_training as hf
 
-    if not ckpt_dir.is_dir():
-        return None
-    try:
-        stored = json.loads((ckpt_dir / KEY_NAME).read_text()).get("key")
-    except (OSError, json.JSONDecodeError):
-        stored = None
-    if stored != key:
-        raise TeacherError(
-            "the fine-tuned Whisper's checkpoints were made from another configuration or other data",
-            path=ckpt_dir,
-            hint="run without --resume to fine-tune from the beginning",
-        )
-    return get_last_checkpoint(str(ckpt_dir))
-
-
-def _training_args(cfg: TeacherConfig, out: Path, steps_per_epoch: int, *, has_val: bool, world: int) -> Any:
-    import torch
-    from transformers import TrainingArguments
-
-    total = cfg.max_steps if cfg.max_steps is not None else cfg.whisper_epochs * steps_per_epoch
-    return TrainingArguments(
-        output_dir=str(out),
-        per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.eval_batch_size,
-        num_train_epochs=cfg.whisper_epochs,
-        max_steps=cfg.max_steps if cfg.max_steps is not None else -1,
+    return hf.training_args(
+        cfg, out, epochs=cfg.whisper_epochs, has_val=has_val,
         learning_rate=cfg.whisper_learning_rate,  # the groups carry their own rates; the schedule scales them
         lr_scheduler_type="cosine",
-        warmup_steps=int(cfg.warmup_fraction * total),
+        warmup_steps=int(cfg.warmup_fraction * hf.total_steps(cfg, cfg.whisper_epochs, steps_per_epoch)),
         label_smoothing_factor=cfg.whisper_label_smoothing,
-        eval_strategy="epoch" if has_val else "no",
-        save_strategy="epoch",
-        save_total_limit=2,
-        load_best_model_at_end=has_val,
-        metric_for_best_model="accuracy" if has_val else None,
-        greater_is_better=True if has_val else None,
-        logging_strategy="steps",
-        logging_steps=cfg.logging_steps,
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        report_to="none",
-        disable_tqdm=True,
-        log_level="warning",
-        log_level_replica="error",
-        dataloader_num_workers=0,
-        dataloader_pin_memory=torch.cuda.is_available(),
-        remove_unused_columns=False,
-        use_cpu=not torch.cuda.is_available(),
-        ddp_backend="gloo" if world > 1 and not torch.cuda.is_available() else None,
-    )
+    )  # fmt: skip
 
 
 def train_whisper_ft_teacher(
@@ -410,11 +365,9 @@ def train_whisper_ft_teacher(
     """The teacher stage for `whisper-ft` sources: fine-tune on the train split, keep the epoch that scores best
     on the validation split, score the test split; or find `<run>/teacher_whisper_ft/` up to date."""
     import torch
-    from transformers import PrinterCallback, Trainer, WhisperFeatureExtractor, set_seed
+    from transformers import WhisperFeatureExtractor
 
-    from nanokws.teacher.callbacks import EpochChecksums, ReportProgress, StepTimer
-    from nanokws.teacher.models import parameter_checksum
-    from nanokws.teacher.wav2vec2 import _accuracy, _barrier, _history, _quiet, _world
+    from nanokws.teacher import hf_training as hf
 
     reporter = reporter or NullReporter()
     labels = tuple(labels)
@@ -429,69 +382,36 @@ def train_whisper_ft_teacher(
     from nanokws.teacher.inputs import read_clip
 
     frames = frames_for(len(read_clip(data_root / train[0].path)))
-    with _quiet():
+    with hf.quiet():
         ct2 = read_ct2(directory / "model.bin")
         extractor = WhisperFeatureExtractor(feature_size=int(ct2.array("encoder/conv1/weight").shape[1]))
         model = whisper_classifier(directory, ct2, labels, frames, cfg.seed)
         del ct2
         train_ds = make_mel_dataset(train, data_root, labels, extractor, frames)
-        train_ds.set_transform(SpecMask(cfg, np.random.default_rng(cfg.seed + _world()[0])))
+        train_ds.set_transform(SpecMask(cfg, np.random.default_rng(cfg.seed + hf.world()[0])))
         val_ds = make_mel_dataset(val, data_root, labels, extractor, frames).with_format("numpy") if val else None
         test_ds = make_mel_dataset(test, data_root, labels, extractor, frames).with_format("numpy") if test else None
 
         ckpt_dir = run_root / CHECKPOINT_DIR
-        world = _world()[1]
-        steps_per_epoch = -(-len(train) // (cfg.batch_size * world))
-        args = _training_args(cfg, ckpt_dir, steps_per_epoch, has_val=val_ds is not None, world=world)
-        last = _checkpoint_to_resume(ckpt_dir, key) if resume else None
-        if resume and last is None:
-            reporter.log("no fine-tuned Whisper checkpoint to resume from: training from the beginning")
-        _barrier()
-        if last is None and _world()[0] == 0:
-            shutil.rmtree(ckpt_dir, ignore_errors=True)
-            atomic.write_json(ckpt_dir / KEY_NAME, {"key": key})
-        _barrier()
-        model.accepts_loss_kwargs = False  # as for Wav2Vec2: the loss is a batch mean (see wav2vec2.py)
-        set_seed(cfg.seed)
-        timer = StepTimer()
-        trainer = Trainer(
-            model=model,
-            args=args,
-            data_collator=_collate,
-            train_dataset=train_ds,
-            eval_dataset=val_ds,
-            processing_class=extractor,
-            compute_metrics=_accuracy,
-            callbacks=[EpochChecksums(), ReportProgress(reporter), timer],
-            optimizers=(torch.optim.AdamW(layer_groups(model, cfg), weight_decay=cfg.weight_decay), None),
-        )
-        trainer.remove_callback(PrinterCallback)
-        if last is not None:
-            reporter.log(f"resuming the fine-tuned Whisper from {Path(last).name}")
-        result = trainer.train(resume_from_checkpoint=last)
-        model = trainer.model
-        history: dict[str, Any] = _history(trainer.state) | {
-            "fine_tuned": True,
-            "source": cfg.source,
-            "parameters": sum(p.numel() for p in model.parameters()),
-            "world_size": world,
-            "steps": trainer.state.global_step,
-            "steps_per_epoch": steps_per_epoch,
-            "resumed_from": Path(last).name if last else None,
-            "train_seconds": round(result.metrics["train_runtime"], 2),
-            "seconds_per_step": round(float(np.mean(timer.seconds)), 4) if timer.seconds else None,
-            "final_param_sha256": parameter_checksum(model),
-        }
-        for name, ds in (("validation", val_ds), ("test", test_ds)):
-            if ds is not None:
-                history[f"{name}_accuracy"] = trainer.evaluate(ds, metric_key_prefix=name)[f"{name}_accuracy"]
-        teacher = WhisperFtTeacher(model, extractor, labels, name=f"whisper-tiny.en fine-tuned ({cfg.source})",
-                                   frames=frames)  # fmt: skip
-        if trainer.is_world_process_zero():
+        steps_per_epoch = -(-len(train) // (cfg.batch_size * hf.world()[1]))
+        args = _training_args(cfg, ckpt_dir, steps_per_epoch, has_val=val_ds is not None)
+        hint = "run without --resume to fine-tune from the beginning"
+        last = hf.start_checkpoints(ckpt_dir, key, resume, "fine-tuned Whisper", hint, reporter)
+        optimizer = torch.optim.AdamW(layer_groups(model, cfg), weight_decay=cfg.weight_decay)
+        fitted = hf.fit(
+            model, args, seed=cfg.seed, collator=_collate, train_ds=train_ds, val_ds=val_ds,
+            processing_class=extractor, reporter=reporter, last=last, what="the fine-tuned Whisper",
+            optimizers=(optimizer, None),
+        )  # fmt: skip
+        history = hf.history(fitted, cfg.source, steps_per_epoch, {"validation": val_ds, "test": test_ds})
+        teacher = WhisperFtTeacher(fitted.trainer.model, extractor, labels, frames=frames,
+                                   name=f"whisper-tiny.en fine-tuned ({cfg.source})")  # fmt: skip
+
+        def store() -> None:
             with atomic.atomic_dir(run_root / TEACHER_DIR) as tmp:
                 teacher.save(tmp, {"key": key, "source": cfg.source})
                 atomic.write_json(tmp / HISTORY_NAME, history)
-            shutil.rmtree(ckpt_dir, ignore_errors=True)
-        _barrier()
+
+        hf.finish(fitted, ckpt_dir, store)
     notes = tuple(f"{k} {v:.4f}" for k, v in history.items() if k.endswith("accuracy"))
     return TeacherOutcome(teacher, history=history, fine_tuned=True, seconds=time.perf_counter() - start, notes=notes)
