@@ -184,3 +184,14 @@ def test_babble_views_mix_in_another_clip_and_key_the_cache_by_the_set_of_clips(
     np.testing.assert_array_equal(again.features[::-1], mixed.features)
     fewer = compute_views(tmp_path / "b", entries[:-1], root, babble, teacher=EnergyTeacher(), **kwargs)
     assert fewer.key != mixed.key  # another set of clips: other partners, so the cache is not reused
+
+
+def test_the_teacher_judges_each_view_and_the_clips_keep_their_weight() -> None:
+    y = np.array([0, 1])
+    sure, lost = [9.0, 0.0], [0.0, 0.0]  # logits: the word, and a coin toss
+    views = np.array([[sure, lost], [[0.0, 9.0], [30.0, 0.0]]], dtype=np.float32)  # [clips, views, classes]
+    data = StudentData(np.zeros((2, 49, 10)), y, np.zeros((2, 2)), np.zeros((1, 49, 10)), np.zeros(1),
+                       np.zeros(10), np.zeros((2, 2, 49, 10)), views)  # fmt: skip
+    w = data.hard_weights()
+    assert w.shape == (6,) and list(w[:2]) == [1.0, 1.0]
+    np.testing.assert_allclose(w[2:], [1 / (1 + np.exp(-9)), 0.5, 1 / (1 + np.exp(-9)), 0.05], rtol=1e-5)

@@ -55,6 +55,10 @@ BabbleOpt = Annotated[
     float,
     typer.Option(min=0.0, max=1.0, help="Share of views with another training clip mixed in (teacher-labelled)."),
 ]
+JudgeOpt = Annotated[
+    bool,
+    typer.Option("--judge/--no-judge", help="Weight each view's hard label by the teacher's belief in it."),
+]
 WarpOpt = Annotated[
     float, typer.Option(min=0.0, max=1.0, help="Share of clips whose features are spectrally warped, each epoch.")
 ]
@@ -256,6 +260,7 @@ def train_cmd(
     ] = 6,
     formants: FormantsOpt = StudentConfig.view_formant_probability,
     babble: BabbleOpt = StudentConfig.view_babble_probability,
+    judge: JudgeOpt = StudentConfig.judge_views,
     warp: WarpOpt = StudentConfig.warp_probability,
     hints: HintsOpt = StudentConfig.hint_weight,
     segment_hints: SegmentHintsOpt = StudentConfig.segment_hint_weight,
@@ -282,6 +287,7 @@ def train_cmd(
             views=views,
             view_formant_probability=formants,
             view_babble_probability=babble,
+            judge_views=judge,
             warp_probability=warp,
             hint_weight=hints,
             segment_hint_weight=segment_hints,
@@ -697,6 +703,7 @@ def bench_loeo(
     temperature: Annotated[float, typer.Option(min=0.1, help="Distillation temperature.")] = 2.0,
     formants: FormantsOpt = StudentConfig.view_formant_probability,
     babble: BabbleOpt = StudentConfig.view_babble_probability,
+    judge: JudgeOpt = StudentConfig.judge_views,
     warp: WarpOpt = StudentConfig.warp_probability,
     hints: HintsOpt = StudentConfig.hint_weight,
     segment_hints: SegmentHintsOpt = StudentConfig.segment_hint_weight,
@@ -722,7 +729,7 @@ def bench_loeo(
             rd,
             student=StudentConfig(
                 model=student, epochs=epochs, views=views, alpha=alpha, temperature=temperature,
-                view_formant_probability=formants, view_babble_probability=babble,
+                view_formant_probability=formants, view_babble_probability=babble, judge_views=judge,
                 warp_probability=warp, hint_weight=hints, segment_hint_weight=segment_hints,
                 view_epochs=view_epochs, view_patience=view_patience,
             ),

@@ -75,10 +75,17 @@ class StudentConfig:
     # (function matching on inputs off the clean-speech manifold). 0: off.
     view_babble_probability: float = 0.0
     view_babble_snr_db: tuple[float, float] = (0.0, 15.0)
+    # The teacher judges the views: a view's hard-label loss is weighted by the teacher's probability of the
+    # clip's word on it (T = 1, at least 0.05), so views it cannot recognise teach mostly through its soft
+    # labels. Clips keep their full weight. Needs a teacher and views.
+    judge_views: bool = False
 
 
 # Settings added after runs were made, left out of the cache keys while off, so those runs stay up to date.
-_OPTIONAL = {"view_babble_probability": ("view_babble_probability", "view_babble_snr_db")}
+_OPTIONAL = {
+    "view_babble_probability": ("view_babble_probability", "view_babble_snr_db"),
+    "judge_views": ("judge_views",),
+}
 
 
 def settings(cfg: StudentConfig) -> dict[str, object]:

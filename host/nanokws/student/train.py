@@ -47,6 +47,18 @@ class StudentData:
         t = np.concatenate([self.teacher_train, self.teacher_views.reshape(-1, self.teacher_train.shape[1])])
         return x, y, t
 
+    def hard_weights(self) -> np.ndarray:
+        """Per sample of `training_set`: 1 for the clips; for the views the teacher's probability (T = 1) of
+        the clip's word on that view, at least 0.05."""
+        if self.teacher_views is None:
+            return np.ones(len(self.y_train), dtype=np.float32)
+        logits = self.teacher_views.reshape(-1, self.teacher_views.shape[-1]).astype(np.float64)
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        words = np.repeat(self.y_train, self.teacher_views.shape[1])
+        judged = np.clip(p[np.arange(len(words)), words], 0.05, 1.0)
+        return np.concatenate([np.ones(len(self.y_train)), judged]).astype(np.float32)
+
     def training_hints(self) -> np.ndarray | None:
         """Hint targets in the order of `training_set`, or None."""
         return self._in_training_order(self.hints_train, self.hints_views)
@@ -121,6 +133,8 @@ def train_student(
     epochs, patience = (cfg.view_epochs, cfg.view_patience) if data.x_views is not None else (cfg.epochs, cfg.patience)
     hard = np.eye(classes, dtype=np.float32)[y_labels]
     use_teacher = cfg.distill and teacher_train is not None
+    if cfg.judge_views and use_teacher and data.teacher_views is not None:
+        hard *= data.hard_weights()[:, None]
     teacher = teacher_train.astype(np.float32) if use_teacher and teacher_train is not None else np.zeros_like(hard)
     y_train = np.concatenate([hard, teacher], axis=1)
     alpha = cfg.alpha if use_teacher else 1.0
