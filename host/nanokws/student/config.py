@@ -72,12 +72,14 @@ class StudentConfig:
     view_snr_db: tuple[float, float] = (0.0, 25.0)
     # Babble: this share of the views also has another training clip (any word, any voice) mixed in at an SNR
     # drawn from view_babble_snr_db, before the noise; the teacher's logits on the mixture are the target
-    # (function matching on inputs off the clean-speech manifold). 0: off.
+    # (function matching on inputs off the clean-speech manifold). 0: off. Measured at 0.5 on top of the
+    # defaults (int8, held-out espeak-ng / Kokoro, seed 42): 0.556 / 0.621 against 0.607 / 0.589.
     view_babble_probability: float = 0.0
     view_babble_snr_db: tuple[float, float] = (0.0, 15.0)
     # The teacher judges the views: a view's hard-label loss is weighted by the teacher's probability of the
     # clip's word on it (T = 1, at least 0.05), so views it cannot recognise teach mostly through its soft
-    # labels. Clips keep their full weight. Needs a teacher and views.
+    # labels. Clips keep their full weight. Needs a teacher and views. Measured as babble was: 0.631 / 0.560
+    # alone, 0.647 / 0.585 with babble at 0.5.
     judge_views: bool = False
 
 
