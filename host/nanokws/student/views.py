@@ -9,6 +9,7 @@ new clip only its own views.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from dataclasses import dataclass
@@ -139,9 +140,9 @@ def _clip_rng(seed: int, key: str) -> np.random.Generator:
 def _partners(seed: int, key: str, pool: list[str], views: int) -> list[str]:
     """The clip's babble partners, one a view: other clips of `pool` (sorted keys), picked by the clip's own
     generator, so the same whatever else is computed and in whatever order, for the same set of clips."""
-    others = [k for k in pool if k != key]
-    picks = np.random.default_rng([seed, int(key[:15], 16), 1]).integers(0, len(others), size=views)
-    return [others[int(p)] for p in picks]
+    own = bisect.bisect_left(pool, key)  # picks index the pool without the clip itself
+    picks = np.random.default_rng([seed, int(key[:15], 16), 1]).integers(0, len(pool) - 1, size=views)
+    return [pool[int(p) + (int(p) >= own)] for p in picks]
 
 
 def _pool_key(key: str, cfg: StudentConfig, pool: list[str]) -> str:
@@ -194,7 +195,10 @@ def compute_views(
         with Parallel(n_jobs=jobs) as workers:
             for lo in range(0, len(missing), CHUNK):
                 idx = missing[lo : lo + CHUNK]
-                clips = load_clips(data_root, [entries[i] for i in idx], frontend)
+                if babble:  # every clip is loaded already
+                    clips = np.stack([babble[keys[i]] for i in idx])
+                else:
+                    clips = load_clips(data_root, [entries[i] for i in idx], frontend)
                 audio = workers(
                     delayed(make_views)(
                         clip, noises, cfg, frontend.sample_rate, _clip_rng(seed, keys[i]),

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from nanokws import atomic
 from nanokws.errors import NanokwsError
+
+META_NAME = "nanokws_teacher.json"  # our record beside a saved teacher's files
+HISTORY_NAME = "history.json"
 
 
 class TeacherError(NanokwsError):
@@ -65,3 +71,24 @@ class TeacherOutcome:
     fine_tuned: bool = False
     seconds: float = 0.0
     notes: tuple[str, ...] = ()
+
+
+class Saveable(Protocol):
+    def save(self, directory: Path, meta: dict[str, Any]) -> None: ...
+
+
+def store(target: Path, teacher: Saveable, history: dict[str, Any], meta: dict[str, Any]) -> None:
+    """The trained teacher and its history into `target`, in one rename; the record names the source."""
+    with atomic.atomic_dir(target) as tmp:
+        teacher.save(tmp, meta | {"source": history["source"]})
+        atomic.write_json(tmp / HISTORY_NAME, history)
+
+
+def stored(directory: Path, key: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(record, history) of the teacher stored in `directory` if it was made from `key`, else None."""
+    try:
+        meta = json.loads((directory / META_NAME).read_text())
+        history = json.loads((directory / HISTORY_NAME).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return (meta, history) if meta.get("key") == key else None

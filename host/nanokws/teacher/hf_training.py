@@ -3,8 +3,8 @@ under torchrun, checkpoints that resume only what they were made from, the argum
 training itself and its history.
 
 A teacher module supplies its model, datasets, collator and the arguments that are its own (learning rate,
-schedule, label smoothing); `fit` runs the `Trainer` and `finish` scores the splits, writes the result from
-process zero and deletes the checkpoints.
+schedule, label smoothing); `fit` runs the `Trainer`, `history` scores the splits, and `finish` has process
+zero write the result and delete the checkpoints.
 """
 
 from __future__ import annotations

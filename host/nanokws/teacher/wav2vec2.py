@@ -37,7 +37,7 @@ from nanokws.data.manifest import Entry, manifest_digest
 from nanokws.errors import DatasetError
 from nanokws.progress import NullReporter, Reporter
 from nanokws.teacher import hf_training as hf
-from nanokws.teacher.base import TeacherError, TeacherOutcome
+from nanokws.teacher.base import META_NAME, TeacherError, TeacherOutcome, store, stored
 from nanokws.teacher.config import WAV2VEC2_DIR, TeacherConfig
 from nanokws.teacher.inputs import SAMPLE_RATE, PadCollator, Preprocessing, make_dataset, read_clip
 from nanokws.teacher.label_map import label_mapping, model_labels
@@ -45,8 +45,6 @@ from nanokws.teacher.models import Resolved, loading, parameter_checksum, resolv
 
 TEACHER_DIR = WAV2VEC2_DIR
 CHECKPOINT_DIR = "teacher_checkpoints"
-META_NAME = "nanokws_teacher.json"  # our record beside the save_pretrained files
-HISTORY_NAME = "history.json"
 INFER_BATCH = 64
 
 
@@ -204,13 +202,9 @@ def _source_identity(source: str) -> Any:
 
 def _up_to_date(run_root: Path, labels: tuple[str, ...], key: str) -> TeacherOutcome | None:
     teacher_dir = run_root / TEACHER_DIR
-    try:
-        meta = json.loads((teacher_dir / META_NAME).read_text())
-        history = json.loads((teacher_dir / HISTORY_NAME).read_text())
-    except (OSError, json.JSONDecodeError):
+    if (found := stored(teacher_dir, key)) is None:
         return None
-    if meta.get("key") != key:
-        return None
+    meta, history = found
     with hf.quiet():
         teacher = load_teacher(teacher_dir, labels)
     return TeacherOutcome(teacher, history=history, skipped=True, fine_tuned=bool(meta.get("fine_tuned")))
@@ -250,7 +244,7 @@ def _use_as_is(
             history[f"{split}_accuracy"] = float(np.mean(teacher.logits(audio).argmax(axis=1) == truth))
     notes = (resolved.note,) if resolved.note else ()
     if hf.world()[0] == 0:
-        _store(run_root / TEACHER_DIR, teacher, history, {"key": key, "fine_tuned": False, "notes": list(notes)})
+        store(run_root / TEACHER_DIR, teacher, history, {"key": key, "fine_tuned": False, "notes": list(notes)})
     hf.barrier()
     return TeacherOutcome(teacher, history, fine_tuned=False, notes=notes)
 
@@ -297,14 +291,8 @@ def _fine_tune(
     assert isinstance(model, PreTrainedModel)
     teacher = Wav2Vec2Teacher(model, resolved.extractor, labels, name=_name(cfg), preprocessing=pre)
     meta = {"key": key, "fine_tuned": True, "notes": notes}
-    hf.finish(fitted, ckpt_dir, lambda: _store(run_root / TEACHER_DIR, teacher, history, meta))
+    hf.finish(fitted, ckpt_dir, lambda: store(run_root / TEACHER_DIR, teacher, history, meta))
     return TeacherOutcome(teacher, history, fine_tuned=True, notes=tuple(notes))
-
-
-def _store(target: Path, teacher: Wav2Vec2Teacher, history: dict[str, Any], meta: dict[str, Any]) -> None:
-    with atomic.atomic_dir(target) as tmp:
-        teacher.save(tmp, meta | {"source": history["source"]})
-        atomic.write_json(tmp / HISTORY_NAME, history)
 
 
 def _training_args(

@@ -28,7 +28,7 @@ from nanokws import atomic
 from nanokws.data.manifest import Entry, manifest_digest
 from nanokws.errors import DatasetError
 from nanokws.progress import NullReporter, Reporter
-from nanokws.teacher.base import TeacherError, TeacherOutcome
+from nanokws.teacher.base import META_NAME, TeacherError, TeacherOutcome, store, stored
 from nanokws.teacher.config import TeacherConfig
 from nanokws.teacher.ct2_weights import Ct2Model, read_ct2
 from nanokws.teacher.whisper import POOL_SEGMENTS, WHISPER, file_sha256, model_dir
@@ -36,8 +36,6 @@ from nanokws.teacher.whisper import POOL_SEGMENTS, WHISPER, file_sha256, model_d
 WHISPER_FT = "whisper-ft"
 TEACHER_DIR = "teacher_whisper_ft"
 CHECKPOINT_DIR = "teacher_whisper_ft_checkpoints"
-META_NAME = "nanokws_teacher.json"
-HISTORY_NAME = "history.json"
 SAMPLE_RATE = 16000
 HOP = 160  # Whisper's log-mel hop: 100 frames a second
 HEAD_DIM = 64  # every Whisper size has 64-dimensional attention heads
@@ -329,14 +327,9 @@ def stage_key(labels: tuple[str, ...], entries: list[Entry], cfg: TeacherConfig,
 
 def _up_to_date(run_root: Path, labels: tuple[str, ...], key: str) -> TeacherOutcome | None:
     directory = run_root / TEACHER_DIR
-    try:
-        meta = json.loads((directory / META_NAME).read_text())
-        history = json.loads((directory / HISTORY_NAME).read_text())
-    except (OSError, json.JSONDecodeError):
+    if (found := stored(directory, key)) is None:
         return None
-    if meta.get("key") != key:
-        return None
-    return TeacherOutcome(load_whisper_ft(directory, labels), history=history, skipped=True, fine_tuned=True)
+    return TeacherOutcome(load_whisper_ft(directory, labels), history=found[1], skipped=True, fine_tuned=True)
 
 
 def _training_args(cfg: TeacherConfig, out: Path, steps_per_epoch: int, *, has_val: bool) -> Any:
@@ -406,12 +399,6 @@ def train_whisper_ft_teacher(
         history = hf.history(fitted, cfg.source, steps_per_epoch, {"validation": val_ds, "test": test_ds})
         teacher = WhisperFtTeacher(fitted.trainer.model, extractor, labels, frames=frames,
                                    name=f"whisper-tiny.en fine-tuned ({cfg.source})")  # fmt: skip
-
-        def store() -> None:
-            with atomic.atomic_dir(run_root / TEACHER_DIR) as tmp:
-                teacher.save(tmp, {"key": key, "source": cfg.source})
-                atomic.write_json(tmp / HISTORY_NAME, history)
-
-        hf.finish(fitted, ckpt_dir, store)
+        hf.finish(fitted, ckpt_dir, lambda: store(run_root / TEACHER_DIR, teacher, history, {"key": key}))
     notes = tuple(f"{k} {v:.4f}" for k, v in history.items() if k.endswith("accuracy"))
     return TeacherOutcome(teacher, history=history, fine_tuned=True, seconds=time.perf_counter() - start, notes=notes)
