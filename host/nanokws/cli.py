@@ -59,6 +59,12 @@ JudgeOpt = Annotated[
     bool,
     typer.Option("--judge/--no-judge", help="Weight each view's hard label by the teacher's belief in it."),
 ]
+MixupOpt = Annotated[
+    float,
+    typer.Option(
+        min=0.0, max=1.0, help="Share of each epoch's samples blended with another (mixup; targets blended too)."
+    ),
+]
 WarpOpt = Annotated[
     float, typer.Option(min=0.0, max=1.0, help="Share of clips whose features are spectrally warped, each epoch.")
 ]
@@ -261,6 +267,7 @@ def train_cmd(
     formants: FormantsOpt = StudentConfig.view_formant_probability,
     babble: BabbleOpt = StudentConfig.view_babble_probability,
     judge: JudgeOpt = StudentConfig.judge_views,
+    mixup: MixupOpt = StudentConfig.mixup_probability,
     warp: WarpOpt = StudentConfig.warp_probability,
     hints: HintsOpt = StudentConfig.hint_weight,
     segment_hints: SegmentHintsOpt = StudentConfig.segment_hint_weight,
@@ -288,6 +295,7 @@ def train_cmd(
             view_formant_probability=formants,
             view_babble_probability=babble,
             judge_views=judge,
+            mixup_probability=mixup,
             warp_probability=warp,
             hint_weight=hints,
             segment_hint_weight=segment_hints,
@@ -704,6 +712,7 @@ def bench_loeo(
     formants: FormantsOpt = StudentConfig.view_formant_probability,
     babble: BabbleOpt = StudentConfig.view_babble_probability,
     judge: JudgeOpt = StudentConfig.judge_views,
+    mixup: MixupOpt = StudentConfig.mixup_probability,
     warp: WarpOpt = StudentConfig.warp_probability,
     hints: HintsOpt = StudentConfig.hint_weight,
     segment_hints: SegmentHintsOpt = StudentConfig.segment_hint_weight,
@@ -730,7 +739,7 @@ def bench_loeo(
             student=StudentConfig(
                 model=student, epochs=epochs, views=views, alpha=alpha, temperature=temperature,
                 view_formant_probability=formants, view_babble_probability=babble, judge_views=judge,
-                warp_probability=warp, hint_weight=hints, segment_hint_weight=segment_hints,
+                mixup_probability=mixup, warp_probability=warp, hint_weight=hints, segment_hint_weight=segment_hints,
                 view_epochs=view_epochs, view_patience=view_patience,
             ),
             teacher=_teacher_config(teacher, teacher_epochs, teacher_smoothing),

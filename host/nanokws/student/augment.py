@@ -99,3 +99,33 @@ def augment_batch(
         mask = np.broadcast_to(((c >= start) & (c < start + width))[:, None, :], out.shape)
         out[mask] = np.broadcast_to(silence, out.shape)[mask]
     return out
+
+
+@dataclass(frozen=True)
+class Mixup:
+    """Which samples are blended with which, and how much of each: x' = weight * x + (1 - weight) * x[partner]."""
+
+    partner: np.ndarray  # [N] index of the sample blended in (itself where not mixed)
+    weight: np.ndarray  # [N] share of the sample itself, in [0.5, 1]; 1 where not mixed
+
+    def features(self, x: np.ndarray) -> np.ndarray:
+        w = self.weight.reshape(-1, *([1] * (x.ndim - 1))).astype(x.dtype)
+        return w * x + (1 - w) * x[self.partner]
+
+    def teacher_logits(self, logits: np.ndarray, temperature: float) -> np.ndarray:
+        """Blend the teacher's answers as probabilities at `temperature`; returned as logits whose softmax at
+        that temperature is the blend."""
+        z = logits.astype(np.float64) / temperature
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        mixed = self.features(p)
+        return (temperature * np.log(np.maximum(mixed, 1e-12))).astype(np.float32)
+
+
+def draw_mixup(n: int, probability: float, alpha: float, rng: np.random.Generator) -> Mixup:
+    """Pair `probability` of the n samples with a random other one, each with its own Beta(alpha, alpha) blend."""
+    chosen = rng.random(n) < probability
+    partner = np.where(chosen, rng.integers(0, n, n), np.arange(n))
+    u = rng.beta(alpha, alpha, n)
+    weight = np.where(chosen, np.maximum(u, 1 - u), 1.0)
+    return Mixup(partner=partner, weight=weight)

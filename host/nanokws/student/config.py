@@ -81,12 +81,20 @@ class StudentConfig:
     # labels. Clips keep their full weight. Needs a teacher and views. Measured as babble was: 0.631 / 0.560
     # alone, 0.647 / 0.585 with babble at 0.5 (seed 43: 0.557 / 0.581, defaults 0.599 / 0.590).
     judge_views: bool = False
+    # Mixup: this share of each epoch's training samples is blended with another sample, x = l*a + (1-l)*b
+    # with l = max(u, 1 - u), u ~ Beta(mixup_alpha, mixup_alpha), so the sample keeps the larger part. The
+    # targets blend the same way: hard labels and hints linearly, the teacher in probability (at the
+    # distillation temperature). Regularises the student between the voices it has: what lies between two
+    # clips is taught, not left to chance. 0: off.
+    mixup_probability: float = 0.0
+    mixup_alpha: float = 0.4
 
 
 # Settings added after runs were made, left out of the cache keys while off, so those runs stay up to date.
 _OPTIONAL = {
     "view_babble_probability": ("view_babble_probability", "view_babble_snr_db"),
     "judge_views": ("judge_views",),
+    "mixup_probability": ("mixup_probability", "mixup_alpha"),
 }
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from nanokws import atomic, interrupts
 from nanokws.progress import Reporter
-from nanokws.student.augment import FeatureWarp, augment_batch
+from nanokws.student.augment import FeatureWarp, augment_batch, draw_mixup
 from nanokws.student.config import StudentConfig
 from nanokws.student.models import build, with_hint_heads
 
@@ -176,8 +176,16 @@ def train_student(
         rng = np.random.default_rng([seed, epoch])
         x = augment_batch(x_train, data.silence_frame, cfg, rng, data.warp)[..., None]
         order = rng.permutation(len(x))
-        targets = y_train[order] if not extra else [y_train[order], *(t[order] for t, _ in extra)]
-        h = trainer.fit(x[order], targets, batch_size=cfg.batch_size, epochs=1, verbose=0, shuffle=False)
+        x, y_epoch, extra_epoch = x[order], y_train[order], [t[order] for t, _ in extra]
+        if cfg.mixup_probability > 0:
+            mix = draw_mixup(len(x), cfg.mixup_probability, cfg.mixup_alpha, rng)
+            x = mix.features(x)
+            y_epoch = np.concatenate(
+                [mix.features(y_epoch[:, :classes]), mix.teacher_logits(y_epoch[:, classes:], cfg.temperature)], axis=1
+            )
+            extra_epoch = [mix.features(t) for t in extra_epoch]
+        targets = y_epoch if not extra else [y_epoch, *extra_epoch]
+        h = trainer.fit(x, targets, batch_size=cfg.batch_size, epochs=1, verbose=0, shuffle=False)
         logits = model.predict(data.x_val[..., None], batch_size=256, verbose=0)
         val_acc = float(np.mean(np.argmax(logits, axis=1) == data.y_val))
         accuracy = next(v for k, v in h.history.items() if k.endswith("accuracy"))
