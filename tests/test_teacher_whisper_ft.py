@@ -23,9 +23,11 @@ from nanokws.teacher.whisper import WhisperEncoder, model_dir
 from nanokws.teacher.whisper_ft import (
     CHECKPOINT_DIR,
     TEACHER_DIR,
+    SpecMask,
     ct2_dir,
     layer_groups,
     log_mel,
+    samples_drawn,
     train_whisper_ft_teacher,
     whisper_classifier,
 )
@@ -125,10 +127,13 @@ def test_an_interrupted_fine_tuning_resumes_to_the_same_weights(small_synth, tmp
     )
     assert resumed.history["resumed_from"] == "checkpoint-" + str(whole.history["steps_per_epoch"])
     assert resumed.history["steps"] == whole.history["steps"]
-    # The first epoch, trained before the cut, is the uninterrupted run's first epoch, weight for weight.
-    first_epoch = next(c["param_sha256"] for c in resumed.history["checksums"])
-    assert first_epoch == whole.history["checksums"][0]["param_sha256"]
+    # Every epoch, before the cut and after it, is the uninterrupted run's, weight for weight: the data order,
+    # dropout and the SpecAugment masks all carry on where they were.
+    epochs = [c["param_sha256"] for c in resumed.history["checksums"]]
+    assert epochs == [c["param_sha256"] for c in whole.history["checksums"]]
     assert len(resumed.history["eval"]) == 2
+    np.testing.assert_array_equal(resumed.teacher.logits(_audio(root, result.entries, 4)),
+                                  whole.teacher.logits(_audio(root, result.entries, 4)))  # fmt: skip
 
 
 def test_a_changed_setting_fine_tunes_again(small_synth, tmp_path: Path) -> None:
@@ -192,3 +197,25 @@ def test_the_command_line_sets_the_fine_tuning_label_smoothing() -> None:
     cfg = _teacher_config("whisper-ft", smoothing=0.0)
     assert isinstance(cfg, TeacherConfig) and cfg.whisper_label_smoothing == 0.0
     assert _teacher_config("whisper-ft") == TeacherConfig(source="whisper-ft")
+
+
+def test_spec_masks_depend_on_the_sample_count_not_on_the_history_of_the_object() -> None:
+    feats = np.zeros((1, 80, 50), dtype=np.float32)
+    feats[0, :, ::2] = 1.0  # a mean to fill with that differs from every value
+
+    def masks(mask: SpecMask, n: int) -> list[np.ndarray]:
+        return [np.asarray(mask({"input_features": list(feats), "labels": [0]})["input_features"][0]) for _ in range(n)]
+
+    cfg = TeacherConfig(source="whisper-ft")
+    whole = masks(SpecMask(cfg, seed=42), 5)
+    later = masks(SpecMask(cfg, seed=42, drawn=3), 2)  # as resumed after three samples
+    for a, b in zip(whole[3:], later, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(whole[0], m) for m in whole[1:])  # masks vary from sample to sample
+    assert not np.array_equal(masks(SpecMask(cfg, seed=42, rank=1), 1)[0], whole[0])  # and between processes
+
+
+def test_samples_drawn_counts_whole_epochs_and_the_steps_of_the_one_under_way(tmp_path: Path) -> None:
+    assert samples_drawn(None, 4, 50, 16) == 0
+    (tmp_path / "trainer_state.json").write_text('{"global_step": 9}')
+    assert samples_drawn(str(tmp_path), 4, 50, 16) == 2 * 50 + 1 * 16

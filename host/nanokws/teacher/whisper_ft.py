@@ -171,27 +171,45 @@ def log_mel(extractor: Any, audio: np.ndarray, frames: int) -> np.ndarray:
 
 @dataclasses.dataclass
 class SpecMask:
-    """Time and frequency masks (filled with the clip's mean) on a batch of training log-mels; seeded."""
+    """Time and frequency masks (filled with the clip's mean) on a batch of training log-mels.
+
+    The n-th sample this process trains on draws its masks from its own generator, seeded (seed, rank, n), so
+    a run resumed from a checkpoint draws the masks the uninterrupted run would have: `drawn` starts at the
+    number of samples trained on before the checkpoint (samples_drawn)."""
 
     cfg: TeacherConfig
-    rng: np.random.Generator
+    seed: int
+    rank: int = 0
+    drawn: int = 0
 
     def __call__(self, batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
         out = []
         for features in batch["input_features"]:
+            rng = np.random.default_rng([self.seed, self.rank, self.drawn])
+            self.drawn += 1
             m = np.array(features, dtype=np.float32)
             fill = float(m.mean())
             bands, frames = m.shape
             for _ in range(self.cfg.whisper_time_masks):
-                width = int(self.rng.integers(0, self.cfg.whisper_time_mask_frames + 1))
-                start = int(self.rng.integers(0, max(frames - width, 0) + 1))
+                width = int(rng.integers(0, self.cfg.whisper_time_mask_frames + 1))
+                start = int(rng.integers(0, max(frames - width, 0) + 1))
                 m[:, start : start + width] = fill
             for _ in range(self.cfg.whisper_freq_masks):
-                width = int(self.rng.integers(0, self.cfg.whisper_freq_mask_bins + 1))
-                start = int(self.rng.integers(0, max(bands - width, 0) + 1))
+                width = int(rng.integers(0, self.cfg.whisper_freq_mask_bins + 1))
+                start = int(rng.integers(0, max(bands - width, 0) + 1))
                 m[start : start + width] = fill
             out.append(m)
         return {"input_features": out, "labels": batch["labels"]}
+
+
+def samples_drawn(checkpoint: str | None, steps_per_epoch: int, per_epoch: int, batch_size: int) -> int:
+    """How many training samples this process had drawn when `checkpoint` was saved (0 without one):
+    `per_epoch` in each whole epoch, `batch_size` in each step of the epoch under way."""
+    if checkpoint is None:
+        return 0
+    step = int(json.loads((Path(checkpoint) / "trainer_state.json").read_text())["global_step"])
+    epochs, steps = divmod(step, steps_per_epoch)
+    return epochs * per_epoch + steps * batch_size
 
 
 def _collate(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -381,7 +399,6 @@ def train_whisper_ft_teacher(
         model = whisper_classifier(directory, ct2, labels, frames, cfg.seed)
         del ct2
         train_ds = make_mel_dataset(train, data_root, labels, extractor, frames)
-        train_ds.set_transform(SpecMask(cfg, np.random.default_rng(cfg.seed + hf.world()[0])))
         val_ds = make_mel_dataset(val, data_root, labels, extractor, frames).with_format("numpy") if val else None
         test_ds = make_mel_dataset(test, data_root, labels, extractor, frames).with_format("numpy") if test else None
 
@@ -390,6 +407,9 @@ def train_whisper_ft_teacher(
         args = _training_args(cfg, ckpt_dir, steps_per_epoch, has_val=val_ds is not None)
         hint = "run without --resume to fine-tune from the beginning"
         last = hf.start_checkpoints(ckpt_dir, key, resume, "fine-tuned Whisper", hint, reporter)
+        rank, size = hf.world()
+        drawn = samples_drawn(last, steps_per_epoch, -(-len(train) // size), cfg.batch_size)
+        train_ds.set_transform(SpecMask(cfg, cfg.seed, rank, drawn))
         optimizer = torch.optim.AdamW(layer_groups(model, cfg), weight_decay=cfg.weight_decay)
         fitted = hf.fit(
             model, args, seed=cfg.seed, collator=_collate, train_ds=train_ds, val_ds=val_ds,
