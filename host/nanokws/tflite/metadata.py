@@ -12,7 +12,7 @@ from typing import Any
 
 import flatbuffers
 import numpy as np
-from tensorflow.lite.python import schema_py_generated as schema
+from ai_edge_litert import schema_py_generated as schema
 
 from nanokws.config import DetectorConfig, FrontendConfig, RunConfig
 from nanokws.errors import NanokwsError
