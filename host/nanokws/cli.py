@@ -259,7 +259,7 @@ def train_cmd(
     student: StudentOpt = "ds_cnn_s",
     distill: Annotated[bool, typer.Option("--distill/--no-distill", help="Learn from the teacher too.")] = True,
     alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the hard-label loss.")] = 0.3,
-    temperature: Annotated[float, typer.Option(min=0.1, help="Distillation temperature.")] = 2.0,
+    temperature: Annotated[float, typer.Option(min=0.1, help="Distillation temperature.")] = StudentConfig.temperature,
     epochs: Annotated[int, typer.Option(min=1, help="Student epochs (early stopping may end sooner).")] = 40,
     views: Annotated[
         int, typer.Option(min=0, help="Consistent teaching: augmented views per training clip, teacher-labelled.")
@@ -708,7 +708,7 @@ def bench_loeo(
     teacher_smoothing: TeacherSmoothingOpt = 0.1,
     views: Annotated[int, typer.Option(min=0, help="Consistent teaching views, as for `host train`.")] = 6,
     alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weight of the hard-label loss.")] = 0.3,
-    temperature: Annotated[float, typer.Option(min=0.1, help="Distillation temperature.")] = 2.0,
+    temperature: Annotated[float, typer.Option(min=0.1, help="Distillation temperature.")] = StudentConfig.temperature,
     formants: FormantsOpt = StudentConfig.view_formant_probability,
     babble: BabbleOpt = StudentConfig.view_babble_probability,
     judge: JudgeOpt = StudentConfig.judge_views,
