@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import softmax
 
 from nanokws.config import FrontendConfig
 from nanokws.frontend import dct_matrix
@@ -115,10 +116,7 @@ class Mixup:
     def teacher_logits(self, logits: np.ndarray, temperature: float) -> np.ndarray:
         """Blend the teacher's answers as probabilities at `temperature`; returned as logits whose softmax at
         that temperature is the blend."""
-        z = logits.astype(np.float64) / temperature
-        p = np.exp(z - z.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        mixed = self.features(p)
+        mixed = self.features(softmax(logits.astype(np.float64) / temperature, axis=1))
         return (temperature * np.log(np.maximum(mixed, 1e-12))).astype(np.float32)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.special import softmax
 
 from nanokws import atomic, interrupts
 from nanokws.progress import Reporter
@@ -52,9 +53,7 @@ class StudentData:
         the clip's word on that view, at least 0.05."""
         if self.teacher_views is None:
             return np.ones(len(self.y_train), dtype=np.float32)
-        logits = self.teacher_views.reshape(-1, self.teacher_views.shape[-1]).astype(np.float64)
-        p = np.exp(logits - logits.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
+        p = softmax(self.teacher_views.reshape(-1, self.teacher_views.shape[-1]).astype(np.float64), axis=1)
         words = np.repeat(self.y_train, self.teacher_views.shape[1])
         judged = np.clip(p[np.arange(len(words)), words], 0.05, 1.0)
         return np.concatenate([np.ones(len(self.y_train)), judged]).astype(np.float32)
