@@ -12,7 +12,7 @@ from nanokws.errors import AudioError, ToolMissingError
 
 
 def test_every_mixture_is_one_speaker_in_both_accents():
-    vs = voices(KOKORO)
+    vs = voices(KOKORO, accented=False)
     speakers = {v.speaker for v in vs}
     assert len(speakers) == len(kokoro.mixes()) == 35
     assert len(vs) == 2 * len(speakers)
@@ -51,8 +51,8 @@ def test_a_word_renders_the_same_audio_twice_and_slower_is_longer(engine):
 
 
 def test_render_batch_mixes_kokoro_with_a_program_engine():
-    kv = voices(KOKORO)[0]
-    ev = voices("espeak-ng")[0]
+    kv = voices(KOKORO, accented=False)[0]
+    ev = voices("espeak-ng", accented=False)[0]
     out = render_batch([Render(kv, "stop", 1.0), Render(ev, "stop", 1.0)])
     assert out[0][1] == kokoro.SAMPLE_RATE and len(out[0][0]) > 0
     assert out[1][1] == 22050 and len(out[1][0]) > 0  # espeak-ng's own rate
@@ -76,3 +76,10 @@ def test_checking_the_engines_assembles_the_whole_model_before_any_worker_starts
     model = tmp_path / "kokoro-v1.0.int8.onnx"
     expected = (importlib.resources.files(kokoro.MODULE) / "data" / "model.sha256").read_text().strip()
     assert hashlib.sha256(model.read_bytes()).hexdigest() == expected
+
+
+def test_an_accented_mixture_is_given_the_respelled_word(engine):
+    voice = next(v for v in voices(KOKORO, accented=True) if v.voice.startswith("cs/"))
+    ((said, rate),) = render_batch([Render(voice, "right", 1.0)])
+    assert rate == kokoro.SAMPLE_RATE
+    np.testing.assert_array_equal(said, engine.render("rajt", voice.voice, 1.0))

@@ -18,7 +18,7 @@ from conftest import FAST_ENGINES, SMALL_SYNTH, host
 from nanokws.config import RunConfig
 from nanokws.data.manifest import read_manifest
 from nanokws.errors import ConfigError
-from nanokws.evaluate import speaker_pattern
+from nanokws.evaluate import id_pattern
 from nanokws.progress import NullReporter
 from nanokws.rundir import open_run
 from nanokws.stages.train import TrainOptions, train
@@ -62,7 +62,7 @@ def test_eval_json_reports_what_training_measured(trained: Path, tmp_path: Path)
     assert set(result["per_class"]) == set(RunConfig().labels)
 
 
-def test_eval_of_some_speakers_scores_only_their_clips(trained: Path, tmp_path: Path) -> None:
+def test_eval_of_some_speakers_or_voices_scores_only_their_clips(trained: Path, tmp_path: Path) -> None:
     out = tmp_path / "eval.json"
     data = trained / "data"
     args = ("--data", str(data), "--model", str(trained), "--json", str(out))
@@ -74,8 +74,12 @@ def test_eval_of_some_speakers_scores_only_their_clips(trained: Path, tmp_path: 
     assert np.array(result["confusion"]).sum(axis=1).tolist() == [
         sum(e.label == label for e in chosen) for label in result["labels"]
     ]
-    with pytest.raises(ConfigError, match="not a regular expression"):
-        speaker_pattern("espeak-ng:(")
+    r = host("eval", *args, "--voices", "^en-us")
+    assert r.returncode == 0, r.stderr
+    voiced = [e for e in read_manifest(data) if e.voice.startswith("en-us")]
+    assert 0 < json.loads(out.read_text())["n"] == len(voiced) < len(read_manifest(data))
+    with pytest.raises(ConfigError, match="--voices 'espeak-ng:\\(' is not a regular expression"):
+        id_pattern("espeak-ng:(", "--voices")
 
 
 def test_eval_counts_other_words_as_unknown(trained: Path, tmp_path: Path) -> None:

@@ -147,6 +147,13 @@ def data_synth(
     unknown_clips: Annotated[int | None, typer.Option(min=0, help="`_unknown_` clips (default: as a keyword).")] = None,
     silence_clips: Annotated[int | None, typer.Option(min=0, help="`_silence_` clips (default: as a keyword).")] = None,
     engines: Annotated[str, typer.Option(help="Comma-separated TTS engines.")] = ",".join(SynthConfig.engines),
+    accents: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated engines that also speak the words with Italian, Czech, Finnish, Catalan and "
+            "Russian accents (espeak-ng, festival, kokoro); empty for none."
+        ),
+    ] = ",".join(SynthConfig.accented_engines),
     jobs: JobsOpt = 2,
     force: ForceOpt = False,
 ) -> None:
@@ -156,6 +163,7 @@ def data_synth(
 
     synth_cfg = SynthConfig(
         engines=tuple(e.strip() for e in engines.split(",") if e.strip()),
+        accented_engines=tuple(e.strip() for e in accents.split(",") if e.strip()),
         clips_per_keyword=clips_per_keyword,
         unknown_clips=clips_per_keyword if unknown_clips is None else unknown_clips,
         silence_clips=clips_per_keyword if silence_clips is None else silence_clips,
@@ -374,6 +382,13 @@ def eval_cmd(
         str | None,
         typer.Option(help="Only speakers whose id matches this regular expression (folders made by `host data`)."),
     ] = None,
+    voices: Annotated[
+        str | None,
+        typer.Option(
+            help="Only clips whose TTS voice matches this regular expression (folders made by `host data synth`): "
+            "`^en` keeps the English espeak-ng and Kokoro voices."
+        ),
+    ] = None,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip unreadable files (and count them).")] = False,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write accuracy, n and per_class here.")] = None,
 ) -> None:
@@ -383,7 +398,14 @@ def eval_cmd(
 
     with rich_reporter(out) as reporter:
         result = evaluate(
-            data, model, split=split, skip_bad=skip_bad, seed=RunConfig().seed, reporter=reporter, speakers=speakers
+            data,
+            model,
+            split=split,
+            skip_bad=skip_bad,
+            seed=RunConfig().seed,
+            reporter=reporter,
+            speakers=speakers,
+            voices=voices,
         )
     if not result.info.has_metadata:
         err.print("warning: the model has no nanokws metadata; assuming the default front end and labels")

@@ -86,6 +86,8 @@ class SynthConfig:
     """What `host data synth` generates: engines, words and how many augmented clips of each class."""
 
     engines: tuple[str, ...] = ("espeak-ng", "flite", "festival", "kokoro")
+    # Engines that also speak the words with the accents of data/accents.py (`tts.voices`).
+    accented_engines: tuple[str, ...] = ("festival",)
     keywords: tuple[str, ...] = KEYWORDS
     filler_words: tuple[str, ...] = FILLER_WORDS
     clips_per_keyword: int = 300

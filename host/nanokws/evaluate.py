@@ -47,10 +47,17 @@ def resolve_model(model: Path) -> tuple[bytes, Path]:
 
 
 def load_eval_clips(
-    data_dir: Path, info: ModelInfo, split: str | None, skip_bad: bool, seed: int, speakers: str | None = None
+    data_dir: Path,
+    info: ModelInfo,
+    split: str | None,
+    skip_bad: bool,
+    seed: int,
+    speakers: str | None = None,
+    voices: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
-    """The clips of `data_dir` (of one split, and of the speakers whose id matches the regular expression
-    `speakers`, where given; both need the folder's manifest), their class indices and the unreadable files."""
+    """The clips of `data_dir` (of one split, of the speakers and of the TTS voices whose ids match the
+    regular expressions `speakers` and `voices`, where given; each needs the folder's manifest), their class
+    indices and the unreadable files."""
     fe = info.frontend
     run = RunConfig(labels=info.labels, frontend=fe)
     index = {label: i for i, label in enumerate(info.labels)}
@@ -60,13 +67,17 @@ def load_eval_clips(
         if split is not None:
             entries = [e for e in entries if e.split == split]
         if speakers is not None:
-            pattern = speaker_pattern(speakers)
+            pattern = id_pattern(speakers, "--speakers")
             entries = [e for e in entries if pattern.search(e.speaker)]
+        if voices is not None:
+            pattern = id_pattern(voices, "--voices")
+            entries = [e for e in entries if pattern.search(e.voice)]
         pairs = [(data_dir / e.path, e.label) for e in entries]
         noise_files: list[Path] = []
     else:
-        if split is not None or speakers is not None:
-            option = "--split" if split is not None else "--speakers"
+        chosen = [o for o, v in (("--split", split), ("--speakers", speakers), ("--voices", voices)) if v is not None]
+        if chosen:
+            option = chosen[0]
             raise ConfigError(f"{option} needs a folder made by `host data` (with manifest.jsonl)", path=data_dir)
         sources, noise_files = folder.scan(data_dir, run)
         pairs = [(s.path, s.entry.label) for s in sources if s.path is not None]
@@ -97,11 +108,11 @@ def load_eval_clips(
     return np.stack(audio), np.array(labels), bad
 
 
-def speaker_pattern(speakers: str) -> re.Pattern[str]:
+def id_pattern(expression: str, option: str) -> re.Pattern[str]:
     try:
-        return re.compile(speakers)
+        return re.compile(expression)
     except re.error as e:
-        raise ConfigError(f"--speakers {speakers!r} is not a regular expression: {e}") from e
+        raise ConfigError(f"{option} {expression!r} is not a regular expression: {e}") from e
 
 
 def evaluate(
@@ -113,12 +124,13 @@ def evaluate(
     seed: int,
     reporter: Reporter,
     speakers: str | None = None,
+    voices: str | None = None,
 ) -> EvalResult:
     if split is not None and split not in SPLITS:
         raise ConfigError(f"unknown split {split!r}", hint=f"choose from {', '.join(SPLITS)}")
     model_bytes, path = resolve_model(model)
     info = model_info(model_bytes, str(path))
-    audio, y, bad = load_eval_clips(data_dir, info, split, skip_bad, seed, speakers)
+    audio, y, bad = load_eval_clips(data_dir, info, split, skip_bad, seed, speakers, voices)
     interp = TflmInterpreter(model_bytes)
     preds = np.zeros(len(y), dtype=np.int64)
     frontend = native_frontend(info.frontend)

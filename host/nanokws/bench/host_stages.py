@@ -27,7 +27,7 @@ def _rate(n: int, fn: Callable[[], Any]) -> float:
 def synthesis_rate() -> float:
     from nanokws.data.tts import Render, render_batch, voices
 
-    voice = voices("espeak-ng")[0]
+    voice = voices("espeak-ng", accented=False)[0]
     renders = [Render(voice, w, 1.0) for w in TTS_WORDS]
     return _rate(len(renders), lambda: render_batch(renders))
 

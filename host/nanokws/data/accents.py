@@ -22,9 +22,11 @@ WORDS: tuple[str, ...] = KEYWORDS + FILLER_WORDS
 
 @dataclass(frozen=True)
 class Language:
-    """How one language's festival voices are given text: the encoding of their lexicon and the respellings
-    of WORDS, in that order."""
+    """How one language's voices are given text: espeak-ng's name for the language (which espeak-ng and
+    Kokoro's phonemiser read the respellings with), the encoding of festival's lexicon for it, and the
+    respellings of WORDS, in that order."""
 
+    code: str
     encoding: str
     spellings: tuple[str, ...]
 
@@ -33,11 +35,11 @@ class Language:
         return self.spellings[WORDS.index(word)] if word in WORDS else word
 
 
-def _language(encoding: str, spellings: str) -> Language:
+def _language(code: str, encoding: str, spellings: str) -> Language:
     words = tuple(spellings.split())
     if len(words) != len(WORDS):
         raise ValueError(f"{len(words)} respellings for {len(WORDS)} words")
-    return Language(encoding, words)
+    return Language(code, encoding, words)
 
 
 # fmt: off
@@ -45,16 +47,31 @@ def _language(encoding: str, spellings: str) -> Language:
 # yes no up down left right on off stop go | bed bird cat dog eight five four happy house marvin nine one seven
 # sheila six three tree two wow zero
 LANGUAGES: dict[str, Language] = {
-    "italian": _language("latin-1", "ies nou ap daun left rait on of stop gou bed berd chet dog eit faiv for eppi aus "
-                                    "marvin nain uan seven scila sics tri tri tu uau ziro"),
-    "czech": _language("iso-8859-2", "jes nou ap daun left rajt on of stop gou bed bérd ket dog ejt fajf fór hepi haus "
-                                     "márvin najn uan sevn šíla siks trí trí tů uau zírou"),
-    "finnish": _language("latin-1", "jes nou ap daun left rait on off stop gou bed böörd kät dog eit faiv foor häppi "
-                                    "haus maarvin nain uan seven siila siks trii trii tuu uau siirou"),
-    "catalan": _language("latin-1", "ies nou ap daun left rait on of stop gou bed berd quet dog eit faiv for hepi haus "
-                                    "marvin nain uan seven xila sics tri tri tu uau ziro"),
-    "russian": _language("utf-8", "йес ноу ап даун лефт райт он оф стоп гоу бэд бёрд кэт дог эйт файв фор хэппи хаус "  # noqa: RUF001
-                                  "марвин найн уан сэвэн шила сикс сри три ту уау зироу"),  # noqa: RUF001
+    "italian": _language(
+        "it", "latin-1",
+        "ies nou ap daun left rait on of stop gou bed berd chet dog eit "
+        "faiv for eppi aus marvin nain uan seven scila sics tri tri tu uau ziro",
+    ),
+    "czech": _language(
+        "cs", "iso-8859-2",
+        "jes nou ap daun left rajt on of stop gou bed bérd ket dog ejt "
+        "fajf fór hepi haus márvin najn uan sevn šíla siks trí trí tů uau zírou",
+    ),
+    "finnish": _language(
+        "fi", "latin-1",
+        "jes nou ap daun left rait on off stop gou bed böörd kät dog eit "
+        "faiv foor häppi haus maarvin nain uan seven siila siks trii trii tuu uau siirou",
+    ),
+    "catalan": _language(
+        "ca", "latin-1",
+        "ies nou ap daun left rait on of stop gou bed berd quet dog eit "
+        "faiv for hepi haus marvin nain uan seven xila sics tri tri tu uau ziro",
+    ),
+    "russian": _language(
+        "ru", "utf-8",
+        "йес ноу ап даун лефт райт он оф стоп гоу бэд бёрд кэт дог эйт "  # noqa: RUF001
+        "файв фор хэппи хаус марвин найн уан сэвэн шила сикс сри три ту уау зироу",  # noqa: RUF001
+    ),
 }
 # fmt: on
 
@@ -89,3 +106,13 @@ def text_for(voice: str, word: str) -> tuple[str, str]:
         return word, "utf-8"
     language = LANGUAGES[accent.language]
     return language.respell(word), language.encoding
+
+
+BY_CODE: dict[str, Language] = {language.code: language for language in LANGUAGES.values()}
+
+
+def spoken(code: str, word: str) -> str:
+    """What a voice of espeak-ng's language `code` is given to say `word`: its respelling where `code` is one
+    of LANGUAGES, the word itself for English (or any other language)."""
+    language = BY_CODE.get(code)
+    return word if language is None else language.respell(word)

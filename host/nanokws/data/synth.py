@@ -25,7 +25,7 @@ from nanokws.config import RunConfig, SynthConfig, dataclass_to_json
 from nanokws.data import augment, noise
 from nanokws.data.manifest import Entry, write_manifest
 from nanokws.data.splits import split_of
-from nanokws.data.tts import KOKORO, Render, Voice, check_engines, render_batch, voices
+from nanokws.data.tts import KOKORO, Render, Voice, check_accents, check_engines, render_batch, voices
 from nanokws.labels import BACKGROUND_NOISE_DIR, SILENCE, UNKNOWN
 from nanokws.progress import NullReporter, Reporter
 
@@ -60,7 +60,7 @@ class SynthResult:
 def plan_clips(synth: SynthConfig, run: RunConfig) -> list[ClipPlan]:
     """Decide every clip before any audio exists: engines take turns, voices and rates are drawn."""
     rng = np.random.default_rng(run.seed)
-    pools = {e: voices(e) for e in synth.engines}
+    pools = {e: voices(e, e in synth.accented_engines) for e in synth.engines}
     requests: list[tuple[str, str]] = []  # (label, word)
     for kw in synth.keywords:
         requests += [(kw, kw)] * synth.clips_per_keyword
@@ -191,6 +191,7 @@ def synthesize(
     """Generate the dataset into `out_dir` (a fresh folder) and write its manifest; return the entries."""
     reporter = reporter or NullReporter()
     check_engines(synth.engines)
+    check_accents(synth.accented_engines)
     fe = run.frontend
     start = time.perf_counter()
     plans = plan_clips(synth, run)

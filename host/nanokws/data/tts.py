@@ -1,7 +1,8 @@
 """The offline TTS engines (espeak-ng, flite, festival, Kokoro): their voices and how to render one word.
 
-Festival also speaks with the voices of Italian, Czech, Finnish, Catalan and Russian speakers, given the words
-respelled for their languages (accents.py).
+Each engine but flite can also speak the words respelled for Italian, Czech, Finnish, Catalan and Russian
+(accents.py): festival with voices recorded from speakers of those languages, espeak-ng and Kokoro through
+their phonemisers for them.
 
 Each voice is a speaker for the splits, except where two engines share a recording: flite's `kal`/`kal16`
 and festival's `kal_diphone` are one CMU speaker, flite's `slt` and festival's `cmu_us_slt_arctic_hts`
@@ -21,7 +22,7 @@ import numpy as np
 
 from nanokws.audio import read_float
 from nanokws.data import accents, kokoro
-from nanokws.errors import AudioError, ToolMissingError
+from nanokws.errors import AudioError, ConfigError, ToolMissingError
 
 ESPEAK_ACCENTS: tuple[str, ...] = (
     "en-us", "en-gb", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-rp", "en-gb-x-gbcwmd", "en-029", "en-us-nyc",
@@ -52,6 +53,7 @@ FESTIVAL_PACKAGES: dict[str, str] = {
     **{a.voice: a.package for a in accents.ACCENT_VOICES},
 }
 KOKORO = "kokoro"
+ACCENTED_ENGINES: tuple[str, ...] = ("espeak-ng", "festival", KOKORO)
 # Where festival looks for its voices (Debian's layout).
 FESTIVAL_LIBRARIES: tuple[Path, ...] = (Path("/usr/share/festival"),)
 # The program each engine needs (Kokoro is a Python package, and phonemises with espeak-ng).
@@ -85,25 +87,43 @@ class Render:
     stretch: float
 
 
-def voices(engine: str) -> list[Voice]:
+def voices(engine: str, accented: bool) -> list[Voice]:
+    """The engine's voices; `accented` adds its voices speaking the respelled words of accents.LANGUAGES.
+
+    espeak-ng: every variant in each of those languages, a new speaker each. Festival: the voices recorded
+    from speakers of those languages. Kokoro: each mixture also in one of those languages (taken in turn),
+    which stays the mixture's speaker. flite has no accented voices.
+    """
+    codes = [language.code for language in accents.LANGUAGES.values()]
     if engine == "espeak-ng":
+        languages = [*ESPEAK_ACCENTS, *(codes if accented else ())]
         return [
-            Voice(engine, f"{accent}+{variant}", f"espeak-ng:{accent}+{variant}")
-            for accent in ESPEAK_ACCENTS
+            Voice(engine, f"{language}+{variant}", f"espeak-ng:{language}+{variant}")
+            for language in languages
             for variant in ESPEAK_VARIANTS
         ]
     if engine == "flite":
         return [Voice(engine, v, s) for v, s in FLITE_VOICES.items()]
     if engine == "festival":
         english = [Voice(engine, v, s) for v, s in FESTIVAL_VOICES.items()]
-        return english + [Voice(engine, a.voice, a.speaker) for a in accents.ACCENT_VOICES]
+        return english + ([Voice(engine, a.voice, a.speaker) for a in accents.ACCENT_VOICES] if accented else [])
     if engine == KOKORO:
         return [
-            Voice(engine, kokoro.voice_id(accent, mix), f"kokoro:{mix.spec}")
-            for mix in kokoro.mixes()
-            for accent in kokoro.ACCENTS
+            Voice(engine, kokoro.voice_id(language, mix), f"kokoro:{mix.spec}")
+            for i, mix in enumerate(kokoro.mixes())
+            for language in (*kokoro.ACCENTS, *((codes[i % len(codes)],) if accented else ()))
         ]
     raise ToolMissingError(f"unknown TTS engine {engine!r}", hint=f"choose from {', '.join(ENGINE_PROGRAMS)}")
+
+
+def check_accents(accented: Sequence[str]) -> None:
+    """Only espeak-ng, festival and Kokoro have accented voices."""
+    wrong = [e for e in accented if e not in ACCENTED_ENGINES]
+    if wrong:
+        raise ConfigError(
+            f"no accented voices for {', '.join(repr(e) for e in wrong)}",
+            hint=f"accents are for {', '.join(ACCENTED_ENGINES)}",
+        )
 
 
 def check_engines(engines: Sequence[str]) -> None:
@@ -158,8 +178,9 @@ def _run(cmd: list[str], what: str, stdin: str | None = None) -> None:
 def _render_espeak(r: Render, out: Path) -> None:
     # espeak-ng speaks at 175 words per minute by default; the stretch slows it down or speeds it up.
     rate = round(175 / r.stretch)
+    text = accents.spoken(r.voice.voice.partition("+")[0], r.word)
     _run(
-        ["espeak-ng", "-v", r.voice.voice, "-s", str(rate), "-w", str(out), r.word],
+        ["espeak-ng", "-v", r.voice.voice, "-s", str(rate), "-w", str(out), text],
         f"espeak-ng {r.voice.voice}",
     )
 
@@ -204,7 +225,8 @@ def _render_kokoro(renders: Sequence[Render]) -> list[np.ndarray]:
     if not renders:
         return []
     engine = kokoro.Kokoro()  # loading the model takes about a second: one per batch
-    return engine.render_many([(r.word, r.voice.voice, r.stretch) for r in renders])
+    items = [(accents.spoken(r.voice.voice.partition("/")[0], r.word), r.voice.voice, r.stretch) for r in renders]
+    return engine.render_many(items)
 
 
 def render_batch(renders: Sequence[Render]) -> list[tuple[np.ndarray, int]]:
