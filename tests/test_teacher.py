@@ -7,6 +7,7 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -182,8 +183,13 @@ def test_interrupted_training_resumes_from_its_checkpoint_to_the_same_weights(
     with pytest.raises(TeacherError, match="another configuration"):
         train_teacher(run, LABELS, small_entries, data_root, dataclasses.replace(TINY, epochs=4), resume=True)
 
+    # A later checkpoint cut short while being written (no trainer_state.json, which the Trainer writes last):
+    # resuming passes over it to the last whole one, and deletes it so that the Trainer writes it anew.
+    partial = run / CHECKPOINT_DIR / "checkpoint-99999"
+    shutil.copytree(run / CHECKPOINT_DIR / checkpoints[0], partial, ignore=shutil.ignore_patterns("trainer_state.json"))
     resumed = train_teacher(run, LABELS, small_entries, data_root, TINY, resume=True)
     reference = trained[1].history
+    assert not partial.exists()
     assert resumed.history["resumed_from"] == checkpoints[0]
     assert resumed.history["steps"] == reference["steps"]
     # Optimizer, scheduler, RNG and data order are restored: every later epoch ends exactly as without the stop.

@@ -31,7 +31,8 @@ from transformers import (
     TrainingArguments,
     set_seed,
 )
-from transformers.trainer_utils import TrainOutput, get_last_checkpoint
+from transformers.trainer import TRAINER_STATE_NAME
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, TrainOutput
 from transformers.utils import logging as hf_logging
 
 from nanokws import atomic
@@ -91,8 +92,25 @@ def history_of(state: TrainerState) -> dict[str, list[dict[str, Any]]]:
     return {"train": train, "eval": evals, "checksums": sums}
 
 
+def is_complete(checkpoint: Path) -> bool:
+    """The Trainer writes a checkpoint folder in place, its `trainer_state.json` last: a folder without a
+    readable one was cut short (Ctrl-C, a kill, a full disk) and cannot be resumed from."""
+    try:
+        json.loads((checkpoint / TRAINER_STATE_NAME).read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    return True
+
+
+def checkpoints(ckpt_dir: Path) -> list[Path]:
+    """The Trainer's checkpoint folders in `ckpt_dir`, oldest step first."""
+    found = [p for p in ckpt_dir.glob(f"{PREFIX_CHECKPOINT_DIR}-*") if p.is_dir()]
+    steps = {p: p.name.rpartition("-")[2] for p in found}
+    return sorted((p for p in found if steps[p].isdigit()), key=lambda p: int(steps[p]))
+
+
 def checkpoint_to_resume(ckpt_dir: Path, key: str, what: str, hint: str) -> str | None:
-    """The last checkpoint in `ckpt_dir`, None without one; refused when it was made from another key."""
+    """The last whole checkpoint in `ckpt_dir`, None without one; refused when it was made from another key."""
     if not ckpt_dir.is_dir():
         return None
     try:
@@ -102,19 +120,26 @@ def checkpoint_to_resume(ckpt_dir: Path, key: str, what: str, hint: str) -> str 
     if stored != key:
         raise TeacherError(f"the {what} checkpoints were made from another configuration or other data",
                            path=ckpt_dir, hint=hint)  # fmt: skip
-    return get_last_checkpoint(str(ckpt_dir))
+    whole = [p for p in checkpoints(ckpt_dir) if is_complete(p)]
+    return str(whole[-1]) if whole else None
 
 
 def start_checkpoints(ckpt_dir: Path, key: str, resume: bool, what: str, hint: str, reporter: Reporter) -> str | None:
     """The checkpoint to resume from (with --resume), else an empty checkpoint folder that records `key`.
+    Checkpoints cut short while being written are set aside (deleted) so that the Trainer writes them anew.
     Call it after the TrainingArguments exist: they start the process group under torchrun."""
     last = checkpoint_to_resume(ckpt_dir, key, what, hint) if resume else None
     if resume and last is None:
         reporter.log(f"no {what} checkpoint to resume from: training from the beginning")
     barrier()  # every process has decided before process zero clears old checkpoints
-    if last is None and world()[0] == 0:
-        shutil.rmtree(ckpt_dir, ignore_errors=True)
-        atomic.write_json(ckpt_dir / KEY_NAME, {"key": key})
+    if world()[0] == 0:
+        if last is None:
+            shutil.rmtree(ckpt_dir, ignore_errors=True)
+            atomic.write_json(ckpt_dir / KEY_NAME, {"key": key})
+        else:
+            for partial in (p for p in checkpoints(ckpt_dir) if not is_complete(p)):
+                reporter.log(f"{partial.name} was not written to the end: resuming from {Path(last).name}")
+                shutil.rmtree(partial)
     barrier()
     return last
 
