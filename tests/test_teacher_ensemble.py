@@ -154,7 +154,14 @@ def test_the_teacher_stage_trains_a_whisper_and_wav2vec2_ensemble(tmp_path: Path
     _, hints = joint.logits_and_hints(clips)
     np.testing.assert_allclose(hints, whisper.teacher.logits_and_hints(clips)[1], atol=1e-5)
 
-    # A second run finds both members up to date.
+    # The ensemble's training time is its members' (each read back from its own history).
+    members = [json.loads((run.root / d / "history.json").read_text()) for d in (WHISPER_DIR, WAV2VEC2_DIR)]
+    assert history["train_seconds"] == pytest.approx(sum(m["train_seconds"] for m in members))
+    assert all(m["train_seconds"] > 0 for m in members)
+
+    # A second run finds both members up to date, and reports the same training time.
     before = {p: p.stat().st_mtime_ns for p in (run.root / WAV2VEC2_DIR).iterdir()}
     train(run, config, opts, NullReporter())
     assert {p: p.stat().st_mtime_ns for p in (run.root / WAV2VEC2_DIR).iterdir()} == before
+    again = json.loads((run.root / TEACHER_DIR / "history.json").read_text())
+    assert again["train_seconds"] == history["train_seconds"]

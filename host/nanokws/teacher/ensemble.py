@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.special import log_softmax
 
 from nanokws import atomic
 from nanokws.data.manifest import Entry
@@ -77,11 +78,7 @@ def member_sources(source: str) -> tuple[str, ...]:
 
 def combine(member_logits: Sequence[np.ndarray]) -> np.ndarray:
     """The mean of the members' log-softmax, float32 [N, classes]."""
-    logs = []
-    for z in member_logits:
-        z = np.asarray(z, dtype=np.float64)
-        z = z - z.max(axis=1, keepdims=True)
-        logs.append(z - np.log(np.exp(z).sum(axis=1, keepdims=True)))
+    logs = [log_softmax(np.asarray(z, dtype=np.float64), axis=1) for z in member_logits]
     return np.mean(logs, axis=0).astype(np.float32)
 
 
@@ -181,7 +178,8 @@ def train_ensemble(
             y = np.array([index[e.label] for e in chosen])
             history[f"{split}_accuracy"] = float(np.mean(logits.argmax(axis=1) == y))
     history["parameters"] = sum(int(o.history.get("parameters") or 0) for o in outcomes)
-    history["train_seconds"] = time.perf_counter() - start
+    # What training the members took (their stored figures when they were up to date), not this call's time.
+    history["train_seconds"] = sum(float(o.history.get("train_seconds") or 0.0) for o in outcomes)
     atomic.write_json(run_root / TEACHER_DIR / "history.json", history)
     notes = tuple(n for o in outcomes for n in o.notes)
     notes += tuple(f"ensemble {k} {v:.4f}" for k, v in history.items() if k.endswith("_accuracy"))
