@@ -98,6 +98,9 @@ def test_eval_counts_other_words_as_unknown(trained: Path, tmp_path: Path) -> No
     unknown_row = result["labels"].index("_unknown_")
     fillers = [f for d in raw.iterdir() if d.name in SMALL_SYNTH.filler_words for f in d.iterdir()]
     assert fillers and confusion[unknown_row].sum() == len(fillers)
+    # choosing voices needs the manifest that `host data` writes, which a raw folder does not have
+    r = host("eval", "--data", str(raw), "--model", str(trained / "model_int8.tflite"), "--voices", "^en")
+    assert r.returncode != 0 and "--voices needs a folder made by `host data`" in r.stderr
 
 
 def test_second_train_is_up_to_date(trained: Path) -> None:

@@ -75,9 +75,10 @@ def load_eval_clips(
         pairs = [(data_dir / e.path, e.label) for e in entries]
         noise_files: list[Path] = []
     else:
-        chosen = [o for o, v in (("--split", split), ("--speakers", speakers), ("--voices", voices)) if v is not None]
-        if chosen:
-            option = chosen[0]
+        option = next(
+            (o for o, v in (("--split", split), ("--speakers", speakers), ("--voices", voices)) if v is not None), None
+        )
+        if option is not None:
             raise ConfigError(f"{option} needs a folder made by `host data` (with manifest.jsonl)", path=data_dir)
         sources, noise_files = folder.scan(data_dir, run)
         pairs = [(s.path, s.entry.label) for s in sources if s.path is not None]

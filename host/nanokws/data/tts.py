@@ -94,7 +94,7 @@ def voices(engine: str, accented: bool) -> list[Voice]:
     from speakers of those languages. Kokoro: each mixture also in one of those languages (taken in turn),
     which stays the mixture's speaker. flite has no accented voices.
     """
-    codes = [language.code for language in accents.LANGUAGES.values()]
+    codes = list(accents.BY_CODE)
     if engine == "espeak-ng":
         languages = [*ESPEAK_ACCENTS, *(codes if accented else ())]
         return [
@@ -108,11 +108,11 @@ def voices(engine: str, accented: bool) -> list[Voice]:
         english = [Voice(engine, v, s) for v, s in FESTIVAL_VOICES.items()]
         return english + ([Voice(engine, a.voice, a.speaker) for a in accents.ACCENT_VOICES] if accented else [])
     if engine == KOKORO:
-        return [
-            Voice(engine, kokoro.voice_id(language, mix), f"kokoro:{mix.spec}")
-            for i, mix in enumerate(kokoro.mixes())
-            for language in (*kokoro.ACCENTS, *((codes[i % len(codes)],) if accented else ()))
-        ]
+        found = []
+        for i, mix in enumerate(kokoro.mixes()):
+            languages = [*kokoro.ACCENTS, *([codes[i % len(codes)]] if accented else [])]
+            found += [Voice(engine, kokoro.voice_id(language, mix), f"kokoro:{mix.spec}") for language in languages]
+        return found
     raise ToolMissingError(f"unknown TTS engine {engine!r}", hint=f"choose from {', '.join(ENGINE_PROGRAMS)}")
 
 
