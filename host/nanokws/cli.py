@@ -65,6 +65,15 @@ MixupOpt = Annotated[
         min=0.0, max=1.0, help="Share of each epoch's samples blended with another (mixup; targets blended too)."
     ),
 ]
+MixStyleOpt = Annotated[
+    float,
+    typer.Option(
+        "--mixstyle",
+        min=0.0,
+        max=1.0,
+        help="Share of batches whose first feature maps take statistics mixed between samples (MixStyle).",
+    ),
+]
 WarpOpt = Annotated[
     float, typer.Option(min=0.0, max=1.0, help="Share of clips whose features are spectrally warped, each epoch.")
 ]
@@ -276,6 +285,7 @@ def train_cmd(
     babble: BabbleOpt = StudentConfig.view_babble_probability,
     judge: JudgeOpt = StudentConfig.judge_views,
     mixup: MixupOpt = StudentConfig.mixup_probability,
+    mixstyle: MixStyleOpt = StudentConfig.mixstyle_probability,
     warp: WarpOpt = StudentConfig.warp_probability,
     hints: HintsOpt = StudentConfig.hint_weight,
     segment_hints: SegmentHintsOpt = StudentConfig.segment_hint_weight,
@@ -304,6 +314,7 @@ def train_cmd(
             view_babble_probability=babble,
             judge_views=judge,
             mixup_probability=mixup,
+            mixstyle_probability=mixstyle,
             warp_probability=warp,
             hint_weight=hints,
             segment_hint_weight=segment_hints,
@@ -735,6 +746,7 @@ def bench_loeo(
     babble: BabbleOpt = StudentConfig.view_babble_probability,
     judge: JudgeOpt = StudentConfig.judge_views,
     mixup: MixupOpt = StudentConfig.mixup_probability,
+    mixstyle: MixStyleOpt = StudentConfig.mixstyle_probability,
     warp: WarpOpt = StudentConfig.warp_probability,
     hints: HintsOpt = StudentConfig.hint_weight,
     segment_hints: SegmentHintsOpt = StudentConfig.segment_hint_weight,
@@ -761,7 +773,8 @@ def bench_loeo(
             student=StudentConfig(
                 model=student, epochs=epochs, views=views, alpha=alpha, temperature=temperature,
                 view_formant_probability=formants, view_babble_probability=babble, judge_views=judge,
-                mixup_probability=mixup, warp_probability=warp, hint_weight=hints, segment_hint_weight=segment_hints,
+                mixup_probability=mixup, mixstyle_probability=mixstyle, warp_probability=warp,
+                hint_weight=hints, segment_hint_weight=segment_hints,
                 view_epochs=view_epochs, view_patience=view_patience,
             ),
             teacher=_teacher_config(teacher, teacher_epochs, teacher_smoothing),

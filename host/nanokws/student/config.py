@@ -95,6 +95,11 @@ class StudentConfig:
     # on the synthetic test split (0.911 without), 0.718 on validation (0.737).
     mixup_probability: float = 0.0
     mixup_alpha: float = 0.4
+    # MixStyle (models.MixStyle): on this share of the batches the student's first two feature maps take
+    # per-channel statistics mixed between two samples, lambda ~ Beta(mixstyle_alpha, mixstyle_alpha): new
+    # voices and channels in feature space, for the voices it never heard. Training only. 0: off.
+    mixstyle_probability: float = 0.0
+    mixstyle_alpha: float = 0.1
 
 
 # Settings added after runs were made, left out of the cache keys while off, so those runs stay up to date.
@@ -102,6 +107,7 @@ _OPTIONAL = {
     "view_babble_probability": ("view_babble_probability", "view_babble_snr_db"),
     "judge_views": ("judge_views",),
     "mixup_probability": ("mixup_probability", "mixup_alpha"),
+    "mixstyle_probability": ("mixstyle_probability", "mixstyle_alpha"),
 }
 
 

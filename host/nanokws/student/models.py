@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 from nanokws.errors import ConfigError
 
@@ -59,21 +59,68 @@ def spec_for(name: str) -> DsCnnSpec:
     )
 
 
-def build(name: str, frames: int, coefficients: int, classes: int, *, batch_size: int | None = None) -> keras.Model:
-    """A DS-CNN by name; `batch_size=1` gives the static-shape twin used for conversion (DESIGN.md §3)."""
+@keras.saving.register_keras_serializable(package="nanokws")
+class MixStyle(layers.Layer):
+    """MixStyle (Zhou et al., ICLR 2021), training only: with probability `probability` a batch's feature
+    maps are normalised per sample and channel (over time and frequency) and given statistics mixed with
+    those of another sample of the batch, lambda ~ Beta(alpha, alpha). In the first layers those statistics
+    are the voice and the channel more than the word, so mixing them makes voices the student never heard.
+    At inference it is the identity; the exported model is built without it (weights are the same)."""
+
+    def __init__(self, probability: float, alpha: float = 0.1, seed: int | None = None, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.probability, self.alpha, self.seed = probability, alpha, seed
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def call(self, x, training: bool = False):  # noqa: ANN001, ANN201 - Keras tensors
+        if not training:
+            return x
+        mu = ops.stop_gradient(ops.mean(x, axis=(1, 2), keepdims=True))
+        sigma = ops.stop_gradient(ops.sqrt(ops.var(x, axis=(1, 2), keepdims=True) + 1e-6))
+        batch = ops.shape(x)[0]
+        lam = keras.random.beta((batch, 1, 1, 1), self.alpha, self.alpha, seed=self.generator)
+        other = keras.random.shuffle(ops.arange(batch), seed=self.generator)
+        mixed_mu = lam * mu + (1.0 - lam) * ops.take(mu, other, axis=0)
+        mixed_sigma = lam * sigma + (1.0 - lam) * ops.take(sigma, other, axis=0)
+        mixed = (x - mu) / sigma * mixed_sigma + mixed_mu
+        apply = keras.random.uniform((), seed=self.generator) < self.probability
+        return ops.where(apply, mixed, x)
+
+    def get_config(self) -> dict[str, object]:
+        return {**super().get_config(), "probability": self.probability, "alpha": self.alpha, "seed": self.seed}
+
+
+def build(
+    name: str,
+    frames: int,
+    coefficients: int,
+    classes: int,
+    *,
+    batch_size: int | None = None,
+    mixstyle: float = 0.0,
+    mixstyle_alpha: float = 0.1,
+    seed: int | None = None,
+) -> keras.Model:
+    """A DS-CNN by name; `batch_size=1` gives the static-shape twin used for conversion (DESIGN.md §3).
+    `mixstyle` > 0 adds training-only MixStyle layers after the first convolution and the first block
+    (the training twin; its weights are those of the model without them, in the same order)."""
     spec = spec_for(name)
     inputs = keras.Input(shape=(frames, coefficients, 1), batch_size=batch_size, name="mfcc")
     x = layers.Conv2D(spec.channels, (10, 4), strides=(2, 2), padding="same", use_bias=False)(inputs)
     x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
     x = layers.ReLU()(x)
+    if mixstyle > 0:
+        x = MixStyle(mixstyle, mixstyle_alpha, seed=seed)(x)
     x = layers.Dropout(spec.first_dropout)(x)
-    for _ in range(spec.blocks):
+    for block in range(spec.blocks):
         x = layers.DepthwiseConv2D((3, 3), padding="same", use_bias=False)(x)
         x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
         x = layers.ReLU()(x)
         x = layers.Conv2D(spec.channels, (1, 1), use_bias=False)(x)
         x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
         x = layers.ReLU()(x)
+        if mixstyle > 0 and block == 0:
+            x = MixStyle(mixstyle, mixstyle_alpha, seed=None if seed is None else seed + 1)(x)
     x = layers.Dropout(spec.final_dropout)(x)
     x = layers.AveragePooling2D(pool_size=(int(x.shape[1]), int(x.shape[2])))(x)
     # The classifier is a 1x1 convolution, not Dense: LiteRT 2.3's reference FULLY_CONNECTED requantizes

@@ -150,7 +150,10 @@ def train_student(
         trainer = keras.models.load_model(ckpt, custom_objects=custom, compile=True)
         model = trainer if not extra else keras.Model(trainer.input, trainer.outputs[0])
     else:
-        model = build(cfg.model, frames, coeffs, classes)
+        model = build(
+            cfg.model, frames, coeffs, classes,
+            mixstyle=cfg.mixstyle_probability, mixstyle_alpha=cfg.mixstyle_alpha, seed=seed,
+        )  # fmt: skip
         trainer = with_hint_heads(
             model,
             hint_components=None if hints is None else hints.shape[1],
@@ -204,7 +207,12 @@ def train_student(
         task.advance()
 
     final = build(cfg.model, frames, coeffs, classes)
-    final.load_weights(best_path)
+    if cfg.mixstyle_probability > 0:  # the best weights of the training twin, into the model without MixStyle
+        twin = build(cfg.model, frames, coeffs, classes, mixstyle=cfg.mixstyle_probability)
+        twin.load_weights(best_path)
+        final.set_weights(twin.get_weights())
+    else:
+        final.load_weights(best_path)
     model_path = out_dir.parent / "student.keras"
     with interrupts.deferred(), atomic.atomic_path(model_path, suffix=".keras") as tmp:
         final.save(tmp)
