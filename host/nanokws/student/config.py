@@ -97,7 +97,8 @@ class StudentConfig:
     mixup_alpha: float = 0.4
     # MixStyle (models.MixStyle): on this share of the batches the student's first two feature maps take
     # per-channel statistics mixed between two samples, lambda ~ Beta(mixstyle_alpha, mixstyle_alpha): new
-    # voices and channels in feature space, for the voices it never heard. Training only. 0: off.
+    # voices and channels in feature space, for the voices it never heard. Training only. 0: off. Off by
+    # default: at 0.5 (int8, held-out espeak-ng / Kokoro, seed 42) 0.609 / 0.599 against 0.607 / 0.589.
     mixstyle_probability: float = 0.0
     mixstyle_alpha: float = 0.1
 
