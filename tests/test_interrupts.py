@@ -5,12 +5,23 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Iterator
 
 import pytest
 
 from nanokws import interrupts
 
 
+@pytest.fixture
+def default_ctrl_c() -> Iterator[None]:
+    """Python's own Ctrl-C handler, whatever the test runner inherited: a shell that starts a job in the
+    background (`cmd &`) hands it SIGINT ignored, and an ignored Ctrl-C is meant to stay ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("default_ctrl_c")
 def test_ctrl_c_inside_the_block_is_raised_when_the_block_ends() -> None:
     done = []
     with pytest.raises(KeyboardInterrupt), interrupts.deferred():
@@ -20,6 +31,7 @@ def test_ctrl_c_inside_the_block_is_raised_when_the_block_ends() -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+@pytest.mark.usefixtures("default_ctrl_c")
 def test_a_writer_that_catches_everything_does_not_lose_the_ctrl_c() -> None:
     with pytest.raises(KeyboardInterrupt), interrupts.deferred():
         try:  # as Keras' saving does around its temporary weights file
@@ -28,6 +40,7 @@ def test_a_writer_that_catches_everything_does_not_lose_the_ctrl_c() -> None:
             pytest.fail("the interrupt reached the block")
 
 
+@pytest.mark.usefixtures("default_ctrl_c")
 def test_a_quiet_block_raises_nothing_and_puts_the_handler_back() -> None:
     with interrupts.deferred():
         assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
