@@ -206,13 +206,10 @@ def train_student(
             atomic.write_json(state_path, state)
         task.advance()
 
+    # the best weights, into a model built without the training-only layers (MixStyle): the same weights
+    model.load_weights(best_path)
     final = build(cfg.model, frames, coeffs, classes)
-    if cfg.mixstyle_probability > 0:  # the best weights of the training twin, into the model without MixStyle
-        twin = build(cfg.model, frames, coeffs, classes, mixstyle=cfg.mixstyle_probability)
-        twin.load_weights(best_path)
-        final.set_weights(twin.get_weights())
-    else:
-        final.load_weights(best_path)
+    final.set_weights(model.get_weights())
     model_path = out_dir.parent / "student.keras"
     with interrupts.deferred(), atomic.atomic_path(model_path, suffix=".keras") as tmp:
         final.save(tmp)
