@@ -10,7 +10,8 @@ import numpy as np
 from nanokws.progress import NullReporter
 from nanokws.student.config import StudentConfig, settings
 from nanokws.student.models import MixStyle, build
-from nanokws.student.train import StudentData, train_student
+from nanokws.student.train import train_student
+from student_helpers import easy_student_data
 
 
 def _maps(seed: int) -> np.ndarray:
@@ -68,12 +69,8 @@ def test_mixstyle_is_left_out_of_the_students_key_while_off() -> None:
 
 
 def test_a_student_trained_with_mixstyle_learns_and_is_saved_without_it(tmp_path) -> None:
-    rng = np.random.default_rng(0)
     n, classes = 384, 12
-    y = np.arange(n) % classes
-    x = rng.standard_normal((n, 49, 10)).astype(np.float32) * 0.3 + y[:, None, None] * 0.5
-    teacher = (np.eye(classes)[y] * 6.0).astype(np.float32)
-    data = StudentData(x, y, teacher, x[:24], y[:24], np.zeros(10, np.float32))
+    data = easy_student_data(n, classes)
     cfg = StudentConfig(epochs=8, patience=10, batch_size=32, hint_weight=0.0, mixstyle_probability=0.5)
     out = train_student(data, classes, cfg, tmp_path / "ckpt", seed=42, resume=False, reporter=NullReporter())
     assert out.best_val_accuracy > 0.5

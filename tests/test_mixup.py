@@ -8,7 +8,8 @@ import numpy as np
 from nanokws.progress import NullReporter
 from nanokws.student.augment import Mixup, draw_mixup
 from nanokws.student.config import StudentConfig, settings
-from nanokws.student.train import StudentData, train_student
+from nanokws.student.train import train_student
+from student_helpers import easy_student_data
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -70,12 +71,8 @@ def test_a_student_trains_on_blended_samples_every_epoch_and_still_learns(tmp_pa
         return draws[-1]
 
     monkeypatch.setattr(train_module, "draw_mixup", spy)
-    rng = np.random.default_rng(0)
     n, classes = 384, 12
-    y = np.arange(n) % classes
-    x = rng.standard_normal((n, 49, 10)).astype(np.float32) * 0.3 + y[:, None, None] * 0.5
-    teacher = (np.eye(classes)[y] * 6.0).astype(np.float32)
-    data = StudentData(x, y, teacher, x[:24], y[:24], np.zeros(10, np.float32))
+    data = easy_student_data(n, classes)
     cfg = StudentConfig(epochs=8, patience=10, batch_size=32, hint_weight=0.0, mixup_probability=1.0)
     out = train_student(data, classes, cfg, tmp_path / "ckpt", seed=42, resume=False, reporter=NullReporter())
     assert len(draws) == len(out.history) == 8  # one draw of partners and weights an epoch
