@@ -59,6 +59,12 @@ JudgeOpt = Annotated[
     bool,
     typer.Option("--judge/--no-judge", help="Weight each view's hard label by the teacher's belief in it."),
 ]
+VocoderOpt = Annotated[
+    float,
+    typer.Option(
+        min=0.0, max=1.0, help="Share of views said again through an LPC vocoder with a new source (buzz, whisper)."
+    ),
+]
 MixupOpt = Annotated[
     float,
     typer.Option(
@@ -284,6 +290,7 @@ def train_cmd(
     formants: FormantsOpt = StudentConfig.view_formant_probability,
     babble: BabbleOpt = StudentConfig.view_babble_probability,
     judge: JudgeOpt = StudentConfig.judge_views,
+    vocoder: VocoderOpt = StudentConfig.view_vocoder_probability,
     mixup: MixupOpt = StudentConfig.mixup_probability,
     mixstyle: MixStyleOpt = StudentConfig.mixstyle_probability,
     warp: WarpOpt = StudentConfig.warp_probability,
@@ -313,6 +320,7 @@ def train_cmd(
             view_formant_probability=formants,
             view_babble_probability=babble,
             judge_views=judge,
+            view_vocoder_probability=vocoder,
             mixup_probability=mixup,
             mixstyle_probability=mixstyle,
             warp_probability=warp,
@@ -745,6 +753,7 @@ def bench_loeo(
     formants: FormantsOpt = StudentConfig.view_formant_probability,
     babble: BabbleOpt = StudentConfig.view_babble_probability,
     judge: JudgeOpt = StudentConfig.judge_views,
+    vocoder: VocoderOpt = StudentConfig.view_vocoder_probability,
     mixup: MixupOpt = StudentConfig.mixup_probability,
     mixstyle: MixStyleOpt = StudentConfig.mixstyle_probability,
     warp: WarpOpt = StudentConfig.warp_probability,
@@ -773,6 +782,7 @@ def bench_loeo(
             student=StudentConfig(
                 model=student, epochs=epochs, views=views, alpha=alpha, temperature=temperature,
                 view_formant_probability=formants, view_babble_probability=babble, judge_views=judge,
+                view_vocoder_probability=vocoder,
                 mixup_probability=mixup, mixstyle_probability=mixstyle, warp_probability=warp,
                 hint_weight=hints, segment_hint_weight=segment_hints,
                 view_epochs=view_epochs, view_patience=view_patience,

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import librosa
 import numpy as np
-from scipy.signal import fftconvolve, resample_poly
+from scipy.signal import fftconvolve, lfilter, resample_poly
 
 
 def trim_silence(x: np.ndarray, rate: int, threshold_db: float = -35.0, margin_s: float = 0.03) -> np.ndarray:
@@ -67,6 +67,71 @@ def shift_formants(x: np.ndarray, factor: float) -> np.ndarray:
     source = np.clip(bins / factor, 0, bins[-1])
     warped = np.stack([np.interp(source, bins, col) for col in log_env.T], axis=1)
     y = librosa.istft(spec * np.exp(warped - log_env), hop_length=FORMANT_HOP, length=x.size)
+    return (y * (np.max(np.abs(x)) / (np.max(np.abs(y)) + 1e-12))).astype(np.float32)
+
+
+VOCODER_FRAME = 400  # 25 ms analysis frames at 16 kHz; a Hann window at half-frame hops adds up to one
+VOCODER_ORDER = 18  # all-pole envelope: two poles a kHz of band, and two for the spectral tilt
+VOCODER_F0 = (60.0, 400.0)
+VOCODES = ("buzz", "whisper")
+
+
+def _pulses(f0: np.ndarray, n: int, rate: int, hop: int) -> np.ndarray:
+    """A unit-power impulse train following the frame-rate pitch track `f0` (Hz), `n` samples long."""
+    per_sample = np.interp(np.arange(n), np.arange(f0.size) * hop, f0)
+    phase = np.cumsum(per_sample / rate)
+    out = np.zeros(n)
+    at = np.flatnonzero(np.diff(np.floor(phase), prepend=0.0) > 0)
+    out[at] = np.sqrt(rate / per_sample[at])
+    return out
+
+
+def revoice(x: np.ndarray, rate: int, rng: np.random.Generator, mode: str | None = None) -> np.ndarray:
+    """Say `x` again through a source-filter vocoder with a new voice source, as other synthesisers do.
+
+    Every 25 ms frame keeps its all-pole envelope (LPC, the vocal tract and the spectral tilt) and its level;
+    the source under it is replaced. "buzz": an impulse train on the clip's own pitch contour, moved and
+    flattened at random (a formant or LPC synthesiser's monotone buzz), with noise where the frame is not
+    voiced; "whisper": noise everywhere (no pitch at all). The words stay; what the engine's source and
+    vocoder gave them goes. `mode` None picks one at random.
+    """
+    n_frame, hop = VOCODER_FRAME, VOCODER_FRAME // 2
+    if x.size < n_frame or np.abs(x).max() < 1e-4:
+        return x
+    mode = mode or VOCODES[int(rng.integers(len(VOCODES)))]
+    pad = np.pad(x.astype(np.float64), (hop, n_frame))
+    frames = librosa.util.frame(pad, frame_length=n_frame, hop_length=hop).T  # [F, n_frame]
+    window = np.hanning(n_frame + 1)[:-1]  # periodic Hann
+    dither = 1e-5 * rng.standard_normal(frames.shape)
+    try:
+        lpc = librosa.lpc(frames * window + dither, order=VOCODER_ORDER, axis=-1)
+    except FloatingPointError:
+        return x
+    n = pad.size
+    noise = rng.standard_normal(n)
+    if mode == "whisper":
+        source = noise
+    else:
+        f0 = librosa.yin(pad, fmin=VOCODER_F0[0], fmax=VOCODER_F0[1], sr=rate, frame_length=1024, hop_length=hop)
+        f0 = f0[: frames.shape[0]]
+        centre = float(np.exp(np.median(np.log(f0))))
+        flatten = float(rng.uniform(0.0, 1.0))  # 0: monotone
+        target = centre * float(rng.uniform(0.7, 1.4))
+        f0 = np.clip(target * (f0 / centre) ** flatten, *VOCODER_F0)
+        rms = np.sqrt(np.mean(frames**2, axis=1)) + 1e-9
+        crossings = np.mean(np.abs(np.diff(np.sign(frames), axis=1)) > 0, axis=1)
+        voiced = (rms > rms.max() * 10 ** (-30 / 20)) & (crossings < 0.25)
+        voicing = np.interp(np.arange(n), np.arange(voiced.size) * hop + hop, voiced.astype(np.float64))
+        source = voicing * _pulses(f0, n, rate, hop) + (1.0 - voicing) * noise
+    out = np.zeros(n)
+    for i, (frame, a) in enumerate(zip(frames, lpc, strict=True)):
+        start = i * hop
+        y = lfilter([1.0], a, source[start : start + n_frame]) * window
+        target_energy = np.sum((frame * window) ** 2)
+        out[start : start + n_frame] += y * np.sqrt(target_energy / (np.sum(y**2) + 1e-12))
+    y = out[hop : hop + x.size]
+    if not np.all(np.isfinite(y)):
+        return x
     return (y * (np.max(np.abs(x)) / (np.max(np.abs(y)) + 1e-12))).astype(np.float32)
 
 

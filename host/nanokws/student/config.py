@@ -79,6 +79,12 @@ class StudentConfig:
     # defaults (int8, held-out espeak-ng / Kokoro, seed 42): 0.556 / 0.621 against 0.607 / 0.589.
     view_babble_probability: float = 0.0
     view_babble_snr_db: tuple[float, float] = (0.0, 15.0)
+    # Vocoder views: this share of the views is said again through an LPC vocoder with a new voice source
+    # (augment.revoice: a buzz on a moved and flattened pitch contour, or a whisper), each 25 ms frame keeping
+    # its envelope and level. The engines differ most in their source and vocoder (a formant synthesiser's
+    # pulses, diphones, a neural vocoder), so the student meets sources no engine in training has.
+    # The teacher labels what is left. 0: off.
+    view_vocoder_probability: float = 0.0
     # The teacher judges the views: a view's hard-label loss is weighted by the teacher's probability of the
     # clip's word on it (T = 1, at least 0.05), so views it cannot recognise teach mostly through its soft
     # labels. Clips keep their full weight. Needs a teacher and views. Measured as babble was: 0.631 / 0.560
@@ -106,6 +112,7 @@ class StudentConfig:
 # Settings added after runs were made, left out of the cache keys while off, so those runs stay up to date.
 _OPTIONAL = {
     "view_babble_probability": ("view_babble_probability", "view_babble_snr_db"),
+    "view_vocoder_probability": ("view_vocoder_probability",),
     "judge_views": ("judge_views",),
     "mixup_probability": ("mixup_probability", "mixup_alpha"),
     "mixstyle_probability": ("mixstyle_probability", "mixstyle_alpha"),

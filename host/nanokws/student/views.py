@@ -63,6 +63,8 @@ def make_views(
             y = augment.shift_pitch(y, rate, float(rng.uniform(-cfg.view_pitch_semitones, cfg.view_pitch_semitones)))
         if cfg.view_formant_probability and rng.random() < cfg.view_formant_probability:
             y = augment.shift_formants(y, float(rng.uniform(*cfg.view_formant_range)))
+        if cfg.view_vocoder_probability and rng.random() < cfg.view_vocoder_probability:
+            y = augment.revoice(y, rate, rng)
         if rng.random() < cfg.view_speed_probability:
             y = augment.change_speed(y, float(rng.uniform(*cfg.view_speed)))
         if np.abs(y).max() > 1e-4:
