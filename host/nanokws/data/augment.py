@@ -48,6 +48,11 @@ FORMANT_HOP = 128
 FORMANT_LIFTER = 44  # cepstral coefficients kept as the envelope (formants): below the pitch period up to 360 Hz
 
 
+def same_peak(y: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """`y` scaled to the peak level of `like`, as float32: effects that reshape a clip keep its level."""
+    return (y * (np.max(np.abs(like)) / (np.max(np.abs(y)) + 1e-12))).astype(np.float32)
+
+
 def shift_formants(x: np.ndarray, factor: float) -> np.ndarray:
     """Move the formants by `factor` (> 1: a shorter vocal tract) and keep pitch and duration: a new voice.
 
@@ -67,7 +72,7 @@ def shift_formants(x: np.ndarray, factor: float) -> np.ndarray:
     source = np.clip(bins / factor, 0, bins[-1])
     warped = np.stack([np.interp(source, bins, col) for col in log_env.T], axis=1)
     y = librosa.istft(spec * np.exp(warped - log_env), hop_length=FORMANT_HOP, length=x.size)
-    return (y * (np.max(np.abs(x)) / (np.max(np.abs(y)) + 1e-12))).astype(np.float32)
+    return same_peak(y, x)
 
 
 VOCODER_FRAME = 400  # 25 ms analysis frames at 16 kHz; a Hann window at half-frame hops adds up to one
@@ -102,9 +107,10 @@ def revoice(x: np.ndarray, rate: int, rng: np.random.Generator, mode: str | None
     pad = np.pad(x.astype(np.float64), (hop, n_frame))
     frames = librosa.util.frame(pad, frame_length=n_frame, hop_length=hop).T  # [F, n_frame]
     window = np.hanning(n_frame + 1)[:-1]  # periodic Hann
+    windowed = frames * window
     dither = 1e-5 * rng.standard_normal(frames.shape)
     try:
-        lpc = librosa.lpc(frames * window + dither, order=VOCODER_ORDER, axis=-1)
+        lpc = librosa.lpc(windowed + dither, order=VOCODER_ORDER, axis=-1)
     except FloatingPointError:
         return x
     n = pad.size
@@ -123,16 +129,16 @@ def revoice(x: np.ndarray, rate: int, rng: np.random.Generator, mode: str | None
         voiced = (rms > rms.max() * 10 ** (-30 / 20)) & (crossings < 0.25)
         voicing = np.interp(np.arange(n), np.arange(voiced.size) * hop + hop, voiced.astype(np.float64))
         source = voicing * _pulses(f0, n, rate, hop) + (1.0 - voicing) * noise
+    energies = np.sum(windowed**2, axis=1)  # each frame's level, which its new version keeps
     out = np.zeros(n)
-    for i, (frame, a) in enumerate(zip(frames, lpc, strict=True)):
+    for i, (a, energy) in enumerate(zip(lpc, energies, strict=True)):
         start = i * hop
         y = lfilter([1.0], a, source[start : start + n_frame]) * window
-        target_energy = np.sum((frame * window) ** 2)
-        out[start : start + n_frame] += y * np.sqrt(target_energy / (np.sum(y**2) + 1e-12))
+        out[start : start + n_frame] += y * np.sqrt(energy / (np.sum(y**2) + 1e-12))
     y = out[hop : hop + x.size]
     if not np.all(np.isfinite(y)):
         return x
-    return (y * (np.max(np.abs(x)) / (np.max(np.abs(y)) + 1e-12))).astype(np.float32)
+    return same_peak(y, x)
 
 
 def room_impulse(rate: int, rt60_s: float, rng: np.random.Generator) -> np.ndarray:
@@ -150,7 +156,7 @@ def room_impulse(rate: int, rt60_s: float, rng: np.random.Generator) -> np.ndarr
 def reverberate(x: np.ndarray, rate: int, rng: np.random.Generator, rt60_s: tuple[float, float]) -> np.ndarray:
     h = room_impulse(rate, float(rng.uniform(*rt60_s)), rng)
     y = fftconvolve(x, h)[: x.size + int(0.1 * rate)]
-    return (y * (np.max(np.abs(x)) / (np.max(np.abs(y)) + 1e-12))).astype(np.float32)
+    return same_peak(y, x)
 
 
 def place(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
