@@ -41,11 +41,15 @@ demo: setup
 	$(BIN)/host hil --data $(RUN)/data --split test --json $(RUN)/hil.json
 	$(BIN)/host report $(RUN)
 
+# Two workers, one a core here (tests/conftest.py says what runs together); PYTEST_WORKERS=0 runs serially.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --no-loadscope-reorder
+
 test: setup
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(PYTEST) -m "not slow"
 
 lint: venv
 	$(BIN)/ruff check host tests firmware/platformio

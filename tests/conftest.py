@@ -21,6 +21,44 @@ MLPERF_MODEL = Path(__file__).resolve().parents[2] / "shared" / "models" / "mlpe
 
 HOST_TIMEOUT_S = 900
 
+# `make test` runs the suite on two workers (pytest-xdist). A module's tests stay on one worker, so its module
+# fixtures are built once. Modules that share something outside their tmp_path run on one worker together: the
+# firmware builds (the checkout's .pio/, build/ and the PlatformIO core) and the tests of the session fixture
+# `report_run` (two minutes of `host train`, built once). pytest-xdist's own `--dist loadgroup` cannot do this
+# under pytest 9 (it renames node ids, which pytest 9 no longer allows), so the scheduler below groups them.
+SHARED_GROUPS = {
+    "firmware": (
+        "tests/hil/", "tests/test_firmware_build.py", "tests/test_firmware_stack.py", "tests/test_bench_device.py",
+        "tests/test_renode.py",
+    ),
+    "report_run": ("tests/test_report.py", "tests/test_report_browser.py"),
+}  # fmt: skip
+
+
+def worker_group(nodeid: str) -> str:
+    """What runs on one worker with this test: its shared group, else its module."""
+    module = nodeid.split("::")[0]
+    return next((g for g, paths in SHARED_GROUPS.items() if module.startswith(paths)), module)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        """pytest-xdist's per-module scheduling, with the shared groups above as single units."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid)
+
+    return GroupScheduling(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Groups with slow tests first (in collection order otherwise), so that two workers finish together."""
+    slow = {worker_group(item.nodeid) for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: worker_group(item.nodeid) not in slow)
+
 
 def host(*args: str) -> subprocess.CompletedProcess[str]:
     """Run the `host` command line as a user would, in a fresh process."""

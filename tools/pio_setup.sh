@@ -36,8 +36,10 @@ IFS=. read -r major minor patch <<<"$("$gcc" -dumpfullversion)"
 version=$(printf '1.%d%02d%02d.0' "$major" "${minor:-0}" "${patch:-0}")
 
 mkdir -p "$pkg/bin"
+# A link that is already right is left alone, so that setups running at once (the test workers) do not race.
 for tool in "$bin"/arm-none-eabi-*; do
-    ln -sfn "$tool" "$pkg/bin/"
+    link=$pkg/bin/$(basename "$tool")
+    [[ $(readlink "$link" 2>/dev/null) == "$tool" ]] || ln -sfn "$tool" "$link"
 done
 find "$pkg/bin" -xtype l -delete  # links to tools that are gone
 
