@@ -9,7 +9,7 @@ convolution rather than a Dense layer (see `build`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import keras
 from keras import layers, ops
@@ -30,6 +30,10 @@ class DsCnnSpec:
     first_dropout: float
     final_dropout: float
     description: str
+    # Cepstral mean normalisation in the model: each coefficient less its mean over the clip's frames, so a
+    # fixed spectral tilt (the microphone, the vocoder, the speaker's average vocal tract) does not reach the
+    # first convolution. The mean is an AVERAGE_POOL_2D (not MEAN, see above), then a broadcast SUB.
+    mean_norm: bool = False
 
 
 FAMILY: dict[str, DsCnnSpec] = {
@@ -43,10 +47,16 @@ FAMILY: dict[str, DsCnnSpec] = {
 
 # Any other width and depth, for trading accuracy against MACs: `ds_cnn_<channels>x<blocks>` (ds_cnn_64x4 is S).
 _CUSTOM = re.compile(r"ds_cnn_(\d+)x(\d+)")
+# Any of them with cepstral mean normalisation: `<name>_cmn` (ds_cnn_s_cmn).
+MEAN_NORM_SUFFIX = "_cmn"
 
 
 def spec_for(name: str) -> DsCnnSpec:
-    """A family member by name, or a custom width and depth (`ds_cnn_80x4`)."""
+    """A family member by name, or a custom width and depth (`ds_cnn_80x4`), either with `_cmn` after it."""
+    if name.endswith(MEAN_NORM_SUFFIX) and name != MEAN_NORM_SUFFIX:
+        base = spec_for(name.removesuffix(MEAN_NORM_SUFFIX))
+        if not base.mean_norm:
+            return replace(base, mean_norm=True, description=f"{base.description}, cepstral mean normalisation")
     if name in FAMILY:
         return FAMILY[name]
     custom = _CUSTOM.fullmatch(name)
@@ -55,7 +65,8 @@ def spec_for(name: str) -> DsCnnSpec:
         return DsCnnSpec(channels, blocks, 0.2, 0.4, f"DS-CNN: {channels} channels, {blocks} blocks")
     raise ConfigError(
         f"unknown student model {name!r}",
-        hint=f"choose from {', '.join(FAMILY)}, or ds_cnn_<channels>x<blocks> (8-512 channels, 1-8 blocks)",
+        hint=f"choose from {', '.join(FAMILY)}, or ds_cnn_<channels>x<blocks> (8-512 channels, 1-8 blocks), "
+        f"either with {MEAN_NORM_SUFFIX} after it for cepstral mean normalisation",
     )
 
 
@@ -106,7 +117,10 @@ def build(
     (the training twin; its weights are those of the model without them, in the same order)."""
     spec = spec_for(name)
     inputs = keras.Input(shape=(frames, coefficients, 1), batch_size=batch_size, name="mfcc")
-    x = layers.Conv2D(spec.channels, (10, 4), strides=(2, 2), padding="same", use_bias=False)(inputs)
+    x = inputs
+    if spec.mean_norm:
+        x = layers.Subtract(name="mean_norm")([x, layers.AveragePooling2D(pool_size=(frames, 1))(x)])
+    x = layers.Conv2D(spec.channels, (10, 4), strides=(2, 2), padding="same", use_bias=False)(x)
     x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
     x = layers.ReLU()(x)
     if mixstyle > 0:
