@@ -1,6 +1,6 @@
 """Models the C exporter cannot compile fail at export with a clear error that names the problem and what to
-change (an unsupported op with its index, an unfused activation, a broadcasting ADD, a float model, a
-dynamic batch), unreadable files with ModelFileError, and nothing is written for any of them."""
+change (an unsupported op with its index, an unfused activation, a broadcasting ADD, a SUB whose first
+input broadcasts, a float model, a dynamic batch), unreadable files with ModelFileError, and nothing is written for any of them."""
 
 from __future__ import annotations
 
@@ -46,6 +46,15 @@ def _broadcast_add_model() -> bytes:
     inp = keras.Input((8, 8, 4), batch_size=1)
     pooled = layers.AveragePooling2D((8, 8))(inp)
     return _int8(keras.Model(inp, layers.Add()([inp, pooled])), (8, 8, 4))
+
+
+def _broadcast_first_sub_model() -> bytes:
+    import keras
+    from keras import layers
+
+    inp = keras.Input((8, 8, 4), batch_size=1)
+    pooled = layers.AveragePooling2D((8, 8))(inp)
+    return _int8(keras.Model(inp, layers.Subtract()([pooled, inp])), (8, 8, 4))
 
 
 def _float_model() -> bytes:
@@ -99,6 +108,12 @@ def test_unfused_activation_asks_for_a_fusable_place(tmp_path: Path) -> None:
 def test_broadcasting_add_is_refused(tmp_path: Path) -> None:
     error = _export_fails(_broadcast_add_model(), tmp_path, UnsupportedOpError)
     assert "(ADD)" in error.what and "broadcasts" in error.what
+
+
+def test_sub_whose_first_input_broadcasts_is_refused(tmp_path: Path) -> None:
+    error = _export_fails(_broadcast_first_sub_model(), tmp_path, UnsupportedOpError)
+    assert "(SUB)" in error.what and "[1, 1, 1, 4] - [1, 8, 8, 4]" in error.what
+    assert error.hint and "smaller tensor from the larger" in error.hint
 
 
 def test_float_model_asks_for_full_integer_quantization(tmp_path: Path) -> None:

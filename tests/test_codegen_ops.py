@@ -1,7 +1,8 @@
 """Each supported op compiles to C that equals TFLM bit for bit, alone and together: a model that uses every
-op (CONV_2D with stride and dilation, DEPTHWISE_CONV_2D with a depth multiplier, ADD, MAX_POOL_2D,
-AVERAGE_POOL_2D with SAME padding, MEAN, RESHAPE, FULLY_CONNECTED per tensor and per channel, SOFTMAX,
-fused ReLU and ReLU6), SOFTMAX over a range of input scales, and MEAN over different axes."""
+op (CONV_2D with stride and dilation, DEPTHWISE_CONV_2D with a depth multiplier, ADD, SUB with a broadcast
+input, MAX_POOL_2D, AVERAGE_POOL_2D with SAME padding, MEAN, RESHAPE, FULLY_CONNECTED per tensor and per
+channel, SOFTMAX, fused ReLU and ReLU6), SOFTMAX over a range of input scales, MEAN over different axes, and
+SUB broadcast along each axis or not at all."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ def every_op_model(per_channel_dense: bool) -> bytes:
     from keras import layers
 
     inp = keras.Input((49, 10, 1), batch_size=1)
-    x = layers.Conv2D(8, (3, 3), strides=(2, 1), padding="same", activation="relu")(inp)
+    x = layers.Subtract()([inp, layers.AveragePooling2D((49, 1))(inp)])  # cepstral mean normalisation
+    x = layers.Conv2D(8, (3, 3), strides=(2, 1), padding="same", activation="relu")(x)
     x = layers.DepthwiseConv2D((3, 3), padding="same", depth_multiplier=2)(x)
     x = layers.ReLU(max_value=6.0)(x)
     y = layers.Conv2D(16, (1, 1))(x)
@@ -81,6 +83,25 @@ def mean_model(axis: tuple[int, ...], keepdims: bool, relu: bool) -> bytes:
     return _convert(model, np.random.default_rng(4).standard_normal((64, 6, 5, 7)) * 3)
 
 
+def sub_model(pool: tuple[int, int] | None, channels: bool, relu: bool) -> bytes:
+    """x - m: m the mean of x over `pool` (height, width; broadcast back), or over the channels (`channels`),
+    or x's own 1x1 convolution (same shape)."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((6, 5, 7), batch_size=1)
+    x = layers.Conv2D(7, (1, 1))(inp)
+    if pool is not None:
+        m = layers.AveragePooling2D(pool)(x)
+    elif channels:
+        m = layers.Conv2D(1, (1, 1))(x)
+    else:
+        m = layers.Conv2D(7, (1, 1))(x)
+    out = layers.Subtract()([x, m])
+    model = _randomise(keras.Model(inp, layers.ReLU()(out) if relu else out), seed=6)
+    return _convert(model, np.random.default_rng(7).standard_normal((64, 6, 5, 7)) * 3)
+
+
 CASES: dict[str, Callable[[], bytes]] = {
     "every_op": lambda: every_op_model(per_channel_dense=False),
     "every_op_per_channel_dense": lambda: every_op_model(per_channel_dense=True),
@@ -89,6 +110,10 @@ CASES: dict[str, Callable[[], bytes]] = {
     "mean_w_relu": lambda: mean_model((2,), False, relu=True),
     "mean_c": lambda: mean_model((3,), True, relu=False),
     "mean_hc_relu": lambda: mean_model((1, 3), False, relu=True),
+    "sub_over_h": lambda: sub_model((6, 1), False, relu=False),
+    "sub_over_hw_relu": lambda: sub_model((6, 5), False, relu=True),
+    "sub_over_c": lambda: sub_model(None, True, relu=False),
+    "sub_same_shape_relu": lambda: sub_model(None, False, relu=True),
 }
 
 

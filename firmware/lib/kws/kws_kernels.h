@@ -166,6 +166,11 @@ void kws_mean_s8(const kws_mean_params *params, const kws_dims *input_dims, cons
 void kws_add_s8(const kws_add_params *params, int32_t size, const int8_t *input1,
                 const int8_t *input2, int8_t *output);
 
+/* SUB: input1 (output_dims) minus input2 (input2_dims: each dimension equal to
+ * the output's or 1, where it is broadcast). ADD's parameters and arithmetic. */
+void kws_sub_s8(const kws_add_params *params, const kws_dims *output_dims, const kws_dims *input2_dims,
+                const int8_t *input1, const int8_t *input2, int8_t *output);
+
 /* SOFTMAX over the last dimension (depth) of rows rows; output scale 1/256,
  * zero point -128. */
 void kws_softmax_s8(const kws_softmax_params *params, int32_t rows, int32_t depth,

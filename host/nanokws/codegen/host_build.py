@@ -33,6 +33,7 @@ KERNEL_SOURCES = (
     "max_pool_s8.c",
     "mean_s8.c",
     "add_s8.c",
+    "sub_s8.c",
     "softmax_s8.c",
     "conv_dsp_s8.c",
     "depthwise_conv_dsp_s8.c",

@@ -27,13 +27,15 @@ SUPPORTED_OPS = (
     "RESHAPE",
     "SOFTMAX",
     "ADD",
+    "SUB",
 )
 SUPPORTED_LAYERS = (
     "Conv2D, DepthwiseConv2D, Dense, AveragePooling2D, MaxPooling2D, GlobalAveragePooling2D, Reshape/Flatten, "
-    "Add, Softmax, and ReLU/ReLU6 directly after a Conv2D, DepthwiseConv2D, Dense, pooling or Add layer"
+    "Add, Subtract (the second input may broadcast), Softmax, and ReLU/ReLU6 directly after a Conv2D, "
+    "DepthwiseConv2D, Dense, pooling, Add or Subtract layer"
 )
 FUSE_HINT = (
-    "place the activation directly after a Conv2D, DepthwiseConv2D, Dense, pooling or Add layer (or use that "
+    "place the activation directly after a Conv2D, DepthwiseConv2D, Dense, pooling, Add or Subtract layer (or use that "
     "layer's activation= argument) so that the converter fuses it into the op"
 )
 OP_HINTS = {
@@ -424,6 +426,38 @@ class _Lowering:
         summary = f"{y.elements} values, {qz.CLAMP_ACTIVATIONS[act]}"
         return Step(op.index, op.name, "add", (a.index, b.index), y.index, params, (), summary)
 
+    def sub(self, op: Op) -> Step:
+        """SUB: the first input has the output's shape, the second that shape or 1 along any dimension (it is
+        broadcast there: a per-coefficient mean taken from every frame, for instance). TFLM's int8 SUB is
+        ADD's arithmetic with a difference in place of the sum, broadcast or not."""
+        o = op.options
+        a = self.activation(op, op.inputs[0], "first input")
+        b = self.activation(op, op.inputs[1] if len(op.inputs) > 1 else -1, "second input")
+        y = self.activation(op, op.outputs[0], "output")
+        if not max(len(a.shape), len(b.shape), len(y.shape)) <= 4:
+            self.fail(op, f"it has a tensor of rank above 4 ({list(a.shape)} - {list(b.shape)})")
+        out, first, second = ((1,) * (4 - len(t.shape)) + t.shape for t in (y, a, b))
+        if first != out or any(d not in (1, n) for d, n in zip(second, out, strict=True)):
+            self.fail(
+                op,
+                f"it broadcasts {list(a.shape)} - {list(b.shape)} -> {list(y.shape)}; only the second input "
+                "may broadcast (size 1 where the output is larger)",
+                "subtract the smaller tensor from the larger one",
+            )
+        act = self.fused(op, o)
+        assert a.quant and b.quant and y.quant
+        p = qz.add_params(
+            (a.quant.scale[0], a.quant.zero_point[0]),
+            (b.quant.scale[0], b.quant.zero_point[0]),
+            (y.quant.scale[0], y.quant.zero_point[0]),
+        )
+        if not all(s <= 0 for s in (p.input1_shift, p.input2_shift, p.output_shift)):
+            self.fail(op, "its output scale is too small for its inputs' scales; TFLM refuses it too")
+        lo, hi = qz.activation_range(act, y.quant.scale[0], y.quant.zero_point[0])
+        params = {**vars(p), "activation": (lo, hi), "output_dims": out, "input2_dims": second}
+        summary = f"{list(y.shape)} - {list(b.shape)}, {qz.CLAMP_ACTIVATIONS[act]}"
+        return Step(op.index, op.name, "sub", (a.index, b.index), y.index, params, (), summary)
+
     def step(
         self,
         op: Op,
@@ -455,6 +489,7 @@ class _Lowering:
             "RESHAPE": self.reshape,
             "SOFTMAX": self.softmax,
             "ADD": self.add,
+            "SUB": self.sub,
         }
         if op.name not in handlers:
             hint = OP_HINTS.get(op.name, f"replace the layer that became {op.name} with {SUPPORTED_LAYERS}")
