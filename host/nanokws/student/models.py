@@ -33,6 +33,8 @@ class DsCnnSpec:
     # Cepstral mean normalisation in the model: each coefficient less its mean over the clip's frames, so a
     # fixed spectral tilt (the microphone, the vocoder, the speaker's average vocal tract) does not reach the
     # first convolution. The mean is an AVERAGE_POOL_2D (not MEAN, see above), then a broadcast SUB.
+    # Measured (ds_cnn_s_cmn, int8, held-out espeak-ng / Kokoro, seed 42): 0.606 / 0.551 against 0.607 / 0.589
+    # for ds_cnn_s; not the default.
     mean_norm: bool = False
 
 
