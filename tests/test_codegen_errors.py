@@ -1,6 +1,7 @@
 """Models the C exporter cannot compile fail at export with a clear error that names the problem and what to
 change (an unsupported op with its index, an unfused activation, a broadcasting ADD, a SUB whose first
-input broadcasts, a float model, a dynamic batch), unreadable files with ModelFileError, and nothing is written for any of them."""
+input broadcasts, a float model, a dynamic batch), unreadable files with ModelFileError, and nothing is
+written for any of them."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ def every_op_model(per_channel_dense: bool) -> bytes:
     from keras import layers
 
     inp = keras.Input((49, 10, 1), batch_size=1)
-    x = layers.Subtract()([inp, layers.AveragePooling2D((49, 1))(inp)])  # cepstral mean normalisation
+    x = layers.Subtract()([inp, layers.AveragePooling2D((49, 1))(inp)])  # each coefficient less its mean
     x = layers.Conv2D(8, (3, 3), strides=(2, 1), padding="same", activation="relu")(x)
     x = layers.DepthwiseConv2D((3, 3), padding="same", depth_multiplier=2)(x)
     x = layers.ReLU(max_value=6.0)(x)

@@ -9,7 +9,7 @@ convolution rather than a Dense layer (see `build`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import keras
 from keras import layers, ops
@@ -30,12 +30,6 @@ class DsCnnSpec:
     first_dropout: float
     final_dropout: float
     description: str
-    # Cepstral mean normalisation in the model: each coefficient less its mean over the clip's frames, so a
-    # fixed spectral tilt (the microphone, the vocoder, the speaker's average vocal tract) does not reach the
-    # first convolution. The mean is an AVERAGE_POOL_2D (not MEAN, see above), then a broadcast SUB.
-    # Measured (ds_cnn_s_cmn, int8, held-out espeak-ng / Kokoro, seed 42): 0.606 / 0.551 against 0.607 / 0.589
-    # for ds_cnn_s; not the default.
-    mean_norm: bool = False
 
 
 FAMILY: dict[str, DsCnnSpec] = {
@@ -49,16 +43,10 @@ FAMILY: dict[str, DsCnnSpec] = {
 
 # Any other width and depth, for trading accuracy against MACs: `ds_cnn_<channels>x<blocks>` (ds_cnn_64x4 is S).
 _CUSTOM = re.compile(r"ds_cnn_(\d+)x(\d+)")
-# Any of them with cepstral mean normalisation: `<name>_cmn` (ds_cnn_s_cmn).
-MEAN_NORM_SUFFIX = "_cmn"
 
 
 def spec_for(name: str) -> DsCnnSpec:
-    """A family member by name, or a custom width and depth (`ds_cnn_80x4`), either with `_cmn` after it."""
-    if name.endswith(MEAN_NORM_SUFFIX) and name != MEAN_NORM_SUFFIX:
-        base = spec_for(name.removesuffix(MEAN_NORM_SUFFIX))
-        if not base.mean_norm:
-            return replace(base, mean_norm=True, description=f"{base.description}, cepstral mean normalisation")
+    """A family member by name, or a custom width and depth (`ds_cnn_80x4`)."""
     if name in FAMILY:
         return FAMILY[name]
     custom = _CUSTOM.fullmatch(name)
@@ -67,8 +55,7 @@ def spec_for(name: str) -> DsCnnSpec:
         return DsCnnSpec(channels, blocks, 0.2, 0.4, f"DS-CNN: {channels} channels, {blocks} blocks")
     raise ConfigError(
         f"unknown student model {name!r}",
-        hint=f"choose from {', '.join(FAMILY)}, or ds_cnn_<channels>x<blocks> (8-512 channels, 1-8 blocks), "
-        f"either with {MEAN_NORM_SUFFIX} after it for cepstral mean normalisation",
+        hint=f"choose from {', '.join(FAMILY)}, or ds_cnn_<channels>x<blocks> (8-512 channels, 1-8 blocks)",
     )
 
 
@@ -119,10 +106,7 @@ def build(
     (the training twin; its weights are those of the model without them, in the same order)."""
     spec = spec_for(name)
     inputs = keras.Input(shape=(frames, coefficients, 1), batch_size=batch_size, name="mfcc")
-    x = inputs
-    if spec.mean_norm:
-        x = layers.Subtract(name="mean_norm")([x, layers.AveragePooling2D(pool_size=(frames, 1))(x)])
-    x = layers.Conv2D(spec.channels, (10, 4), strides=(2, 2), padding="same", use_bias=False)(x)
+    x = layers.Conv2D(spec.channels, (10, 4), strides=(2, 2), padding="same", use_bias=False)(inputs)
     x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
     x = layers.ReLU()(x)
     if mixstyle > 0:
