@@ -34,7 +34,8 @@ class StudentConfig:
     # principal components), on clips and views; the loss gains hint_weight x their mean squared error.
     # Teachers without states (HintTeacher) are skipped. 0: off. Measured on top of the formant-shifted
     # views (int8, held-out espeak-ng / festival / flite / Kokoro): 0.534 / 0.650 / 0.721 / 0.481 without,
-    # 0.542 / 0.651 / 0.725 / 0.515 with a weight of 1.
+    # 0.542 / 0.651 / 0.725 / 0.515 with a weight of 1. Later, on top of the present defaults (held-out
+    # espeak-ng / Kokoro, seed 42): 0.612 / 0.563 at 4 against 0.607 / 0.589 at 1.
     hint_weight: float = 1.0
     hint_components: int = 32
     # Time-aligned hints: the student's feature map, averaged over the teacher's time segments (SegmentHintTeacher:
