@@ -17,13 +17,19 @@ setup: apt venv pio
 apt:
 	@bash tools/apt_setup.sh
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed $(VENV)/.librosa-compiled
 
 # Re-installs only when pyproject.toml changes. torch is pinned to the CPU build (see pyproject.toml).
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+# librosa's numba functions compiled once, in one process, before anything runs them in parallel: processes
+# compiling them at once can leave a cache that crashes every later call (tools/numba_cache.py). About 50 s.
+$(VENV)/.librosa-compiled: $(VENV)/.installed tools/numba_cache.py
+	$(BIN)/python tools/numba_cache.py
 	@touch $@
 
 pio: $(VENV)/.installed
