@@ -397,8 +397,22 @@ class _Lowering:
         }
         return Step(op.index, op.name, "softmax", (x.index,), y.index, params, (), f"beta {beta:g} over {depth}")
 
+    def add_sub_params(self, op: Op, a: Tensor, b: Tensor, y: Tensor) -> tuple[dict[str, Any], str]:
+        """ADD's and SUB's shared parameters (TFLM's CalculateOpDataAdd and CalculateOpDataSub are the same) and
+        the fused activation's name."""
+        act = self.fused(op, op.options)
+        assert a.quant and b.quant and y.quant
+        p = qz.add_params(
+            (a.quant.scale[0], a.quant.zero_point[0]),
+            (b.quant.scale[0], b.quant.zero_point[0]),
+            (y.quant.scale[0], y.quant.zero_point[0]),
+        )
+        if not all(s <= 0 for s in (p.input1_shift, p.input2_shift, p.output_shift)):
+            self.fail(op, "its output scale is too small for its inputs' scales; TFLM refuses it too")
+        lo, hi = qz.activation_range(act, y.quant.scale[0], y.quant.zero_point[0])
+        return {**vars(p), "activation": (lo, hi)}, qz.CLAMP_ACTIVATIONS[act]
+
     def add(self, op: Op) -> Step:
-        o = op.options
         a = self.activation(op, op.inputs[0], "first input")
         b = self.activation(op, op.inputs[1] if len(op.inputs) > 1 else -1, "second input")
         y = self.activation(op, op.outputs[0], "output")
@@ -412,25 +426,15 @@ class _Lowering:
                 f"it broadcasts {list(a.shape)} + {list(b.shape)} -> {list(y.shape)}; only same-shape ADD is supported",
                 "make both inputs of the Add layer the same shape",
             )
-        act = self.fused(op, o)
-        assert a.quant and b.quant and y.quant
-        p = qz.add_params(
-            (a.quant.scale[0], a.quant.zero_point[0]),
-            (b.quant.scale[0], b.quant.zero_point[0]),
-            (y.quant.scale[0], y.quant.zero_point[0]),
-        )
-        if not all(s <= 0 for s in (p.input1_shift, p.input2_shift, p.output_shift)):
-            self.fail(op, "its output scale is too small for its inputs' scales; TFLM refuses it too")
-        lo, hi = qz.activation_range(act, y.quant.scale[0], y.quant.zero_point[0])
-        params = {**vars(p), "activation": (lo, hi), "size": y.elements}
-        summary = f"{y.elements} values, {qz.CLAMP_ACTIVATIONS[act]}"
+        params, act = self.add_sub_params(op, a, b, y)
+        params["size"] = y.elements
+        summary = f"{y.elements} values, {act}"
         return Step(op.index, op.name, "add", (a.index, b.index), y.index, params, (), summary)
 
     def sub(self, op: Op) -> Step:
         """SUB: the first input has the output's shape, the second that shape or 1 along any dimension (it is
         broadcast there: a per-coefficient mean taken from every frame, for instance). TFLM's int8 SUB is
         ADD's arithmetic with a difference in place of the sum, broadcast or not."""
-        o = op.options
         a = self.activation(op, op.inputs[0], "first input")
         b = self.activation(op, op.inputs[1] if len(op.inputs) > 1 else -1, "second input")
         y = self.activation(op, op.outputs[0], "output")
@@ -444,18 +448,9 @@ class _Lowering:
                 "may broadcast (size 1 where the output is larger)",
                 "subtract the smaller tensor from the larger one",
             )
-        act = self.fused(op, o)
-        assert a.quant and b.quant and y.quant
-        p = qz.add_params(
-            (a.quant.scale[0], a.quant.zero_point[0]),
-            (b.quant.scale[0], b.quant.zero_point[0]),
-            (y.quant.scale[0], y.quant.zero_point[0]),
-        )
-        if not all(s <= 0 for s in (p.input1_shift, p.input2_shift, p.output_shift)):
-            self.fail(op, "its output scale is too small for its inputs' scales; TFLM refuses it too")
-        lo, hi = qz.activation_range(act, y.quant.scale[0], y.quant.zero_point[0])
-        params = {**vars(p), "activation": (lo, hi), "output_dims": out, "input2_dims": second}
-        summary = f"{list(y.shape)} - {list(b.shape)}, {qz.CLAMP_ACTIVATIONS[act]}"
+        params, act = self.add_sub_params(op, a, b, y)
+        params.update(output_dims=out, input2_dims=second)
+        summary = f"{list(y.shape)} - {list(b.shape)}, {act}"
         return Step(op.index, op.name, "sub", (a.index, b.index), y.index, params, (), summary)
 
     def step(
