@@ -80,6 +80,15 @@ MixStyleOpt = Annotated[
         help="Share of batches whose first feature maps take statistics mixed between samples (MixStyle).",
     ),
 ]
+AverageOpt = Annotated[
+    float,
+    typer.Option(
+        "--weight-average",
+        min=0.0,
+        max=0.99999,
+        help="Keep a moving average of the weights with this decay per step (e.g. 0.999); 0: off.",
+    ),
+]
 WarpOpt = Annotated[
     float, typer.Option(min=0.0, max=1.0, help="Share of clips whose features are spectrally warped, each epoch.")
 ]
@@ -293,6 +302,7 @@ def train_cmd(
     vocoder: VocoderOpt = StudentConfig.view_vocoder_probability,
     mixup: MixupOpt = StudentConfig.mixup_probability,
     mixstyle: MixStyleOpt = StudentConfig.mixstyle_probability,
+    weight_average: AverageOpt = StudentConfig.weight_average,
     warp: WarpOpt = StudentConfig.warp_probability,
     hints: HintsOpt = StudentConfig.hint_weight,
     segment_hints: SegmentHintsOpt = StudentConfig.segment_hint_weight,
@@ -323,6 +333,7 @@ def train_cmd(
             view_vocoder_probability=vocoder,
             mixup_probability=mixup,
             mixstyle_probability=mixstyle,
+            weight_average=weight_average,
             warp_probability=warp,
             hint_weight=hints,
             segment_hint_weight=segment_hints,
@@ -756,6 +767,7 @@ def bench_loeo(
     vocoder: VocoderOpt = StudentConfig.view_vocoder_probability,
     mixup: MixupOpt = StudentConfig.mixup_probability,
     mixstyle: MixStyleOpt = StudentConfig.mixstyle_probability,
+    weight_average: AverageOpt = StudentConfig.weight_average,
     warp: WarpOpt = StudentConfig.warp_probability,
     hints: HintsOpt = StudentConfig.hint_weight,
     segment_hints: SegmentHintsOpt = StudentConfig.segment_hint_weight,
@@ -784,6 +796,7 @@ def bench_loeo(
                 view_formant_probability=formants, view_babble_probability=babble, judge_views=judge,
                 view_vocoder_probability=vocoder,
                 mixup_probability=mixup, mixstyle_probability=mixstyle, warp_probability=warp,
+                weight_average=weight_average,
                 hint_weight=hints, segment_hint_weight=segment_hints,
                 view_epochs=view_epochs, view_patience=view_patience,
             ),

@@ -110,6 +110,9 @@ class StudentConfig:
     # default: at 0.5 (int8, held-out espeak-ng / Kokoro, seed 42) 0.609 / 0.599 against 0.607 / 0.589.
     mixstyle_probability: float = 0.0
     mixstyle_alpha: float = 0.1
+    # Weight averaging (averaging.WeightAverage): an exponential moving average of the weights over the
+    # steps, with this decay, is what is validated, kept and exported; 0: off (the last step's weights).
+    weight_average: float = 0.0
 
 
 # Settings added after runs were made, left out of the cache keys while off, so those runs stay up to date.
@@ -119,6 +122,7 @@ _OPTIONAL = {
     "judge_views": ("judge_views",),
     "mixup_probability": ("mixup_probability", "mixup_alpha"),
     "mixstyle_probability": ("mixstyle_probability", "mixstyle_alpha"),
+    "weight_average": ("weight_average",),
 }
 
 

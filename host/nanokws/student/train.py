@@ -6,6 +6,7 @@ With `distill=False` the loss is the hard-label cross-entropy alone, so the teac
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from scipy.special import softmax
 from nanokws import atomic, interrupts
 from nanokws.progress import Reporter
 from nanokws.student.augment import FeatureWarp, augment_batch, draw_mixup
+from nanokws.student.averaging import WeightAverage
 from nanokws.student.config import StudentConfig
 from nanokws.student.models import build, with_hint_heads
 
@@ -127,6 +129,7 @@ def train_student(
     keras.utils.set_random_seed(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     ckpt, state_path, best_path = out_dir / "checkpoint.keras", out_dir / "state.json", out_dir / "best.weights.h5"
+    average_path = out_dir / "average.npz"
     frames, coeffs = data.x_train.shape[1:]
     x_train, y_labels, teacher_train = data.training_set()
     epochs, patience = (cfg.view_epochs, cfg.view_patience) if data.x_views is not None else (cfg.epochs, cfg.patience)
@@ -169,6 +172,10 @@ def train_student(
             metrics = [[custom["accuracy"]], *[[] for _ in extra]]
         trainer.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, loss_weights=weights, metrics=metrics)
     resumed_from = int(state["epoch"])
+    average = WeightAverage(model, cfg.weight_average) if cfg.weight_average > 0 else None
+    if average is not None and resumed_from > 0:
+        average.load(average_path)
+    callbacks = [] if average is None else [average.callback()]
 
     task = reporter.task(f"training {cfg.model}", epochs)
     task.advance(resumed_from)
@@ -187,8 +194,9 @@ def train_student(
             )
             extra_epoch = [mix.features(t) for t in extra_epoch]
         targets = y_epoch if not extra else [y_epoch, *extra_epoch]
-        h = trainer.fit(x, targets, batch_size=cfg.batch_size, epochs=1, verbose=0, shuffle=False)
-        logits = model.predict(data.x_val[..., None], batch_size=256, verbose=0)
+        h = trainer.fit(x, targets, batch_size=cfg.batch_size, epochs=1, verbose=0, shuffle=False, callbacks=callbacks)
+        with contextlib.nullcontext() if average is None else average.applied():
+            logits = model.predict(data.x_val[..., None], batch_size=256, verbose=0)
         val_acc = float(np.mean(np.argmax(logits, axis=1) == data.y_val))
         accuracy = next(v for k, v in h.history.items() if k.endswith("accuracy"))
         state["history"].append(
@@ -198,8 +206,13 @@ def train_student(
         with interrupts.deferred():  # the epoch's files, all of them, before a Ctrl-C
             if val_acc > state["best_val_accuracy"]:
                 state["best_val_accuracy"], state["best_epoch"] = val_acc, epoch
-                with atomic.atomic_path(best_path, suffix=".weights.h5") as tmp:
+                with (
+                    contextlib.nullcontext() if average is None else average.applied(),
+                    atomic.atomic_path(best_path, suffix=".weights.h5") as tmp,
+                ):
                     model.save_weights(tmp)
+            if average is not None:
+                average.save(average_path)
             state["epoch"] = epoch + 1
             with atomic.atomic_path(ckpt, suffix=".keras") as tmp:
                 trainer.save(tmp)
