@@ -67,7 +67,7 @@ class _StopAfter(NullReporter):
     def __init__(self, epochs: int) -> None:
         self.left = epochs
 
-    def task(self, description: str, total: int) -> _StopAfter:  # noqa: ARG002
+    def task(self, description: str, total: int) -> _StopAfter:
         return self
 
     def advance(self, n: int = 1) -> None:

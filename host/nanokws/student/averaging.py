@@ -22,7 +22,7 @@ class WeightAverage:
     the initial weights for long). Every variable of the model is averaged, Batch Normalisation's moving
     statistics too."""
 
-    def __init__(self, model: Any, decay: float) -> None:  # noqa: ANN401 - a keras.Model
+    def __init__(self, model: Any, decay: float) -> None:
         if not 0.0 < decay < 1.0:
             raise ValueError(f"weight-average decay must lie in (0, 1), got {decay}")
         self.model = model
@@ -62,13 +62,13 @@ class WeightAverage:
             raise ValueError(f"{path}: the saved weight average does not fit this model; retrain without --resume")
         self.shadow, self.steps = shadow, steps
 
-    def callback(self) -> Any:  # noqa: ANN401 - a keras.callbacks.Callback
+    def callback(self) -> Any:
         import keras
 
         average = self
 
         class _Update(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:  # noqa: ARG002
+            def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
                 average.update()
 
         return _Update()
