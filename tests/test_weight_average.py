@@ -57,7 +57,7 @@ def test_a_decay_outside_the_open_unit_interval_is_refused() -> None:
 
 
 def test_weight_averaging_is_left_out_of_the_students_key_while_off() -> None:
-    assert "weight_average" not in settings(StudentConfig())
+    assert "weight_average" not in settings(StudentConfig(weight_average=0.0))
     assert settings(StudentConfig(weight_average=0.99))["weight_average"] == 0.99
 
 
