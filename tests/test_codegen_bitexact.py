@@ -1,7 +1,8 @@
-"""Every model of the DS-CNN family and the MLPerf Tiny reference model, compiled to C by `host export` and
-built with gcc, equals TFLM bit for bit: on 1,000 random int8 inputs at the output, on every op's output
-for a sample of inputs, and under AddressSanitizer and UBSan. The generated code cross-compiles for the
-Cortex-M4 with one static arena and no other data memory, and regenerating gives identical bytes."""
+"""Every model of the DS-CNN family, one on the cepstral envelope, and the MLPerf Tiny reference model,
+compiled to C by `host export` and built with gcc, equals TFLM bit for bit: on 1,000 random int8 inputs at
+the output, on every op's output for a sample of inputs, and under AddressSanitizer and UBSan. The generated
+code cross-compiles for the Cortex-M4 with one static arena and no other data memory, and regenerating gives
+identical bytes."""
 
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def export_and_build(name: str, model: bytes, work: Path) -> Exported:
     return Exported(name, model, result, out, build_model_library(out, work / "build"))
 
 
-@pytest.fixture(scope="module", params=[*sorted(FAMILY), "mlperf_kws_ref_model"])
+@pytest.fixture(scope="module", params=[*sorted(FAMILY), "ds_cnn_s_env20", "mlperf_kws_ref_model"])
 def exported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Exported:
     name = request.param
     if name == "mlperf_kws_ref_model":

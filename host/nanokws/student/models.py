@@ -9,9 +9,10 @@ convolution rather than a Dense layer (see `build`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from nanokws.errors import ConfigError
@@ -23,13 +24,19 @@ BN_MOMENTUM = 0.9
 
 @dataclass(frozen=True)
 class DsCnnSpec:
-    """A first 10x4 convolution (stride 2) then `blocks` depthwise-separable blocks of `channels`."""
+    """A first 10x4 convolution (stride 2) then `blocks` depthwise-separable blocks of `channels`.
+
+    `envelope` > 0: before them, a fixed (untrained) layer turns each frame's cepstral coefficients back into
+    the smooth log-mel envelope they describe, sampled at `envelope` points across the mel band, so that the
+    convolutions slide along frequency as they do along time: a voice whose formants sit a little higher then
+    gives the same features a little higher, which the pooling over the whole map then forgives."""
 
     channels: int
     blocks: int
     first_dropout: float
     final_dropout: float
     description: str
+    envelope: int = 0
 
 
 FAMILY: dict[str, DsCnnSpec] = {
@@ -43,10 +50,18 @@ FAMILY: dict[str, DsCnnSpec] = {
 
 # Any other width and depth, for trading accuracy against MACs: `ds_cnn_<channels>x<blocks>` (ds_cnn_64x4 is S).
 _CUSTOM = re.compile(r"ds_cnn_(\d+)x(\d+)")
+# Any of them on the cepstral envelope (`ds_cnn_s_env20`: DS-CNN S on a 20-point envelope).
+_ENVELOPE = re.compile(r"(.+)_env(\d+)")
 
 
 def spec_for(name: str) -> DsCnnSpec:
-    """A family member by name, or a custom width and depth (`ds_cnn_80x4`)."""
+    """A family member by name, or a custom width and depth (`ds_cnn_80x4`), either on the envelope
+    (`ds_cnn_s_env20`)."""
+    envelope = _ENVELOPE.fullmatch(name)
+    if envelope and 4 <= int(envelope[2]) <= 128:
+        base = spec_for(envelope[1])
+        points = int(envelope[2])
+        return replace(base, envelope=points, description=f"{base.description}, on a {points}-point envelope")
     if name in FAMILY:
         return FAMILY[name]
     custom = _CUSTOM.fullmatch(name)
@@ -55,8 +70,20 @@ def spec_for(name: str) -> DsCnnSpec:
         return DsCnnSpec(channels, blocks, 0.2, 0.4, f"DS-CNN: {channels} channels, {blocks} blocks")
     raise ConfigError(
         f"unknown student model {name!r}",
-        hint=f"choose from {', '.join(FAMILY)}, or ds_cnn_<channels>x<blocks> (8-512 channels, 1-8 blocks)",
+        hint=f"choose from {', '.join(FAMILY)}, or ds_cnn_<channels>x<blocks> (8-512 channels, 1-8 blocks), "
+        "either with _env<points> (4-128) to run on the cepstral envelope",
     )
+
+
+def envelope_matrix(coefficients: int, points: int) -> np.ndarray:
+    """[coefficients, points]: frame @ matrix is the log-mel envelope that the first `coefficients` of an
+    orthonormal DCT-II describe, at `points` equally spaced places across the mel bands (the inverse DCT read
+    between bands; its overall scale, which depends on the number of bands, is left to the batch norm)."""
+    k = np.arange(coefficients)[:, None]
+    where = (np.arange(points)[None, :] + 0.5) / points
+    m = np.cos(np.pi * k * where)
+    m[0] /= np.sqrt(2.0)
+    return m.astype(np.float32)
 
 
 @keras.saving.register_keras_serializable(package="nanokws")
@@ -106,7 +133,17 @@ def build(
     (the training twin; its weights are those of the model without them, in the same order)."""
     spec = spec_for(name)
     inputs = keras.Input(shape=(frames, coefficients, 1), batch_size=batch_size, name="mfcc")
-    x = layers.Conv2D(spec.channels, (10, 4), strides=(2, 2), padding="same", use_bias=False)(inputs)
+    x = inputs
+    if spec.envelope:
+        # a 1x1 convolution over the coefficients as channels (CONV_2D, which TFLM and LiteRT round alike)
+        weights = envelope_matrix(coefficients, spec.envelope)[None, None]
+        x = layers.Reshape((frames, 1, coefficients))(x)
+        x = layers.Conv2D(
+            spec.envelope, (1, 1), use_bias=False, trainable=False, name="envelope",
+            kernel_initializer=keras.initializers.Constant(weights),
+        )(x)  # fmt: skip
+        x = layers.Reshape((frames, spec.envelope, 1))(x)
+    x = layers.Conv2D(spec.channels, (10, 4), strides=(2, 2), padding="same", use_bias=False)(x)
     x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
     x = layers.ReLU()(x)
     if mixstyle > 0:
