@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass
 
 @dataclass(frozen=True)
 class StudentConfig:
+    # On the cepstral envelope (ds_cnn_s_env20; int8, distilled, held out, seed 42 unless stated): espeak-ng
+    # 0.687 against 0.607, Kokoro 0.571 and 0.575 at seed 43 against 0.589 and 0.590, for twice the MACs.
     model: str = "ds_cnn_s"
     epochs: int = 40
     batch_size: int = 64
