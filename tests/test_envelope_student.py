@@ -58,6 +58,6 @@ def test_any_student_runs_on_the_envelope_and_bad_sizes_are_refused() -> None:
     assert spec_for("ds_cnn_s_env20").envelope == 20
     assert spec_for("ds_cnn_48x4_env40").channels == 48
     assert spec_for("ds_cnn_s").envelope == 0
-    for bad in ("ds_cnn_s_env2", "ds_cnn_s_env200", "ds_cnn_x_env20"):
+    for bad in ("ds_cnn_s_env2", "ds_cnn_s_env200", "ds_cnn_x_env20", "ds_cnn_s_env20_env20"):
         with pytest.raises(ConfigError, match="unknown student model"):
             spec_for(bad)

@@ -38,14 +38,18 @@ def mel_weights(cfg: FrontendConfig) -> np.ndarray:
     return np.maximum(0.0, np.minimum(rising, falling))
 
 
-def dct_matrix(cfg: FrontendConfig) -> np.ndarray:
-    """Orthonormal DCT-II rows [n_mfcc, n_mels]."""
-    n = cfg.n_mels
-    k = np.arange(cfg.n_mfcc)[:, None]
+def dct_rows(coefficients: int, n: int) -> np.ndarray:
+    """The first `coefficients` rows of the orthonormal DCT-II of size `n`: [coefficients, n] (float64)."""
+    k = np.arange(coefficients)[:, None]
     i = np.arange(n)[None, :]
     d = np.sqrt(2.0 / n) * np.cos(np.pi * k * (2 * i + 1) / (2 * n))
     d[0] /= np.sqrt(2.0)
     return d
+
+
+def dct_matrix(cfg: FrontendConfig) -> np.ndarray:
+    """Orthonormal DCT-II rows [n_mfcc, n_mels]."""
+    return dct_rows(cfg.n_mfcc, cfg.n_mels)
 
 
 def frames(audio: np.ndarray, cfg: FrontendConfig) -> np.ndarray:

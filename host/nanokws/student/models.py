@@ -16,6 +16,7 @@ import numpy as np
 from keras import layers, ops
 
 from nanokws.errors import ConfigError
+from nanokws.frontend import dct_rows
 
 # Keras' default 0.99 needs thousands of steps before the moving statistics match the raw MFCC's large
 # c0; small datasets train a few hundred steps, and inference would then see stale statistics.
@@ -58,7 +59,7 @@ def spec_for(name: str) -> DsCnnSpec:
     """A family member by name, or a custom width and depth (`ds_cnn_80x4`), either on the envelope
     (`ds_cnn_s_env20`)."""
     envelope = _ENVELOPE.fullmatch(name)
-    if envelope and 4 <= int(envelope[2]) <= 128:
+    if envelope and 4 <= int(envelope[2]) <= 128 and not _ENVELOPE.fullmatch(envelope[1]):
         base = spec_for(envelope[1])
         points = int(envelope[2])
         return replace(base, envelope=points, description=f"{base.description}, on a {points}-point envelope")
@@ -76,14 +77,12 @@ def spec_for(name: str) -> DsCnnSpec:
 
 
 def envelope_matrix(coefficients: int, points: int) -> np.ndarray:
-    """[coefficients, points]: frame @ matrix is the log-mel envelope that the first `coefficients` of an
-    orthonormal DCT-II describe, at `points` equally spaced places across the mel bands (the inverse DCT read
-    between bands; its overall scale, which depends on the number of bands, is left to the batch norm)."""
-    k = np.arange(coefficients)[:, None]
-    where = (np.arange(points)[None, :] + 0.5) / points
-    m = np.cos(np.pi * k * where)
-    m[0] /= np.sqrt(2.0)
-    return m.astype(np.float32)
+    """[coefficients, points]: frame @ matrix is the log-mel envelope that the first `coefficients` of the
+    front end's orthonormal DCT-II describe, at `points` equally spaced places across the mel bands: the same
+    cosines read at a size of `points` rather than n_mels (the centres of `points` equal stretches of the
+    band), scaled so that the first coefficient's row is 1/sqrt(2) whatever the size; the batch norm after
+    the first convolution takes the rest of the scale."""
+    return (dct_rows(coefficients, points) * np.sqrt(points / 2.0)).astype(np.float32)
 
 
 @keras.saving.register_keras_serializable(package="nanokws")
