@@ -17,7 +17,7 @@ setup: apt venv pio
 apt:
 	@bash tools/apt_setup.sh
 
-venv: $(VENV)/.installed $(VENV)/.librosa-compiled
+venv: $(VENV)/.installed $(VENV)/.librosa-compiled $(VENV)/.kokoro-english
 
 # Re-installs only when pyproject.toml changes. torch is pinned to the CPU build (see pyproject.toml).
 $(VENV)/.installed: pyproject.toml
@@ -30,6 +30,12 @@ $(VENV)/.installed: pyproject.toml
 # compiling them at once can leave a cache that crashes every later call (tools/numba_cache.py). About 50 s.
 $(VENV)/.librosa-compiled: $(VENV)/.installed tools/numba_cache.py
 	$(BIN)/python tools/numba_cache.py
+	@touch $@
+
+# Kokoro's 28 English voices, unpacked from the pinned source distribution of PyPI `kokoro` (its wheel is code
+# only) into $(VENV)/share/nanokws/kokoro-en (host/nanokws/data/kokoro_voices.py). About 10 s.
+$(VENV)/.kokoro-english: $(VENV)/.installed host/nanokws/data/kokoro_voices.py
+	$(BIN)/python -m nanokws.data.kokoro_voices
 	@touch $@
 
 pio: $(VENV)/.installed

@@ -11,8 +11,8 @@ from nanokws.data.tts import KOKORO, Render, check_engines, render_batch, voices
 from nanokws.errors import AudioError, ToolMissingError
 
 
-def test_every_mixture_is_one_speaker_in_both_accents():
-    vs = voices(KOKORO, accented=False)
+def test_every_japanese_mixture_is_one_speaker_in_both_accents():
+    vs = voices(KOKORO, accented=False, kokoro_english=False)
     speakers = {v.speaker for v in vs}
     assert len(speakers) == len(kokoro.mixes()) == 35
     assert len(vs) == 2 * len(speakers)
@@ -21,11 +21,26 @@ def test_every_mixture_is_one_speaker_in_both_accents():
         assert accents == sorted(kokoro.ACCENTS)
 
 
+def test_each_english_voice_and_mixture_is_one_speaker_in_its_own_accent():
+    japanese = voices(KOKORO, accented=False, kokoro_english=False)
+    english = [v for v in voices(KOKORO, accented=False) if v not in japanese]
+    assert len(english) == len({v.speaker for v in english}) == len(kokoro.english_mixes()) == 84
+    assert not {v.speaker for v in english} & {v.speaker for v in japanese}
+    for v in english:
+        accent, _, spec = v.voice.partition("/")
+        names = [name for name, _ in kokoro.Mix.parse(spec).parts]
+        assert all(name in kokoro.ENGLISH_VOICES for name in names)
+        assert {accent} == {kokoro.native_accent(name) for name in names}  # an accent's voices mix together
+    singles = [v for v in english if "+" not in v.voice]
+    assert sorted(v.voice.partition("/")[2] for v in singles) == sorted(kokoro.ENGLISH_VOICES)
+
+
 def test_mixture_spec_round_trips():
-    for mix in kokoro.mixes():
+    for mix in [*kokoro.mixes(), *kokoro.english_mixes()]:
         assert kokoro.Mix.parse(mix.spec) == mix
+    assert kokoro.Mix.parse("jf_alpha*0.5+af_bella*0.5").parts == (("jf_alpha", 0.5), ("af_bella", 0.5))
     with pytest.raises(AudioError, match="unknown Kokoro voice"):
-        kokoro.Mix.parse("jf_alpha*0.5+af_bella*0.5")
+        kokoro.Mix.parse("jf_alpha*0.5+xx_nobody*0.5")
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +63,29 @@ def test_a_word_renders_the_same_audio_twice_and_slower_is_longer(engine):
     assert 0.05 < np.abs(x).max() <= 1.5
     np.testing.assert_array_equal(x, engine.render("left", voice, 1.0))
     assert len(engine.render("left", voice, 1.25)) > len(x)
+
+
+def test_an_english_voice_speaks_in_its_own_style(engine):
+    us = engine.render("yes", "en-us/af_heart", 1.0)
+    gb = engine.render("yes", "en-gb/bm_george", 1.0)
+    ja = engine.render("yes", "en-us/jf_alpha", 1.0)
+    for x in (us, gb, ja):
+        assert 0.2 * kokoro.SAMPLE_RATE < len(x) < 2 * kokoro.SAMPLE_RATE and np.abs(x).max() > 0.05
+    heart = kokoro.read_voice(kokoro.english_dir() / "af_heart.bin")
+    np.testing.assert_array_equal(engine.style(kokoro.Mix((("af_heart", 1.0),)), 3), heart[2:3])
+    assert not np.array_equal(us[: len(ja)], ja[: len(us)])
+
+
+def test_missing_english_voices_name_the_folder_and_make_setup(tmp_path, monkeypatch):
+    monkeypatch.setenv(kokoro.ENGLISH_DIR_ENV, str(tmp_path))
+    with pytest.raises(ToolMissingError, match="28 of Kokoro's 28 English voices") as e:
+        kokoro.check_english_installed()
+    assert str(tmp_path) in e.value.message and "make setup" in e.value.message
+    with pytest.raises(ToolMissingError, match="af_heart"):
+        kokoro.read_voice(tmp_path / "af_heart.bin")
+    (tmp_path / "af_heart.bin").write_bytes(b"\0" * 1000)
+    with pytest.raises(AudioError, match="not a Kokoro voice"):
+        kokoro.read_voice(tmp_path / "af_heart.bin")
 
 
 def test_render_batch_mixes_kokoro_with_a_program_engine():

@@ -178,6 +178,13 @@ def data_synth(
             "Russian accents (espeak-ng, festival, kokoro); empty for none."
         ),
     ] = ",".join(SynthConfig.accented_engines),
+    kokoro_english: Annotated[
+        bool,
+        typer.Option(
+            help="Kokoro also speaks with its 28 American and British voices and their mixtures, not only "
+            "with the Japanese speakers' voices."
+        ),
+    ] = SynthConfig.kokoro_english,
     jobs: JobsOpt = 2,
     force: ForceOpt = False,
 ) -> None:
@@ -188,6 +195,7 @@ def data_synth(
     synth_cfg = SynthConfig(
         engines=tuple(e.strip() for e in engines.split(",") if e.strip()),
         accented_engines=tuple(e.strip() for e in accents.split(",") if e.strip()),
+        kokoro_english=kokoro_english,
         clips_per_keyword=clips_per_keyword,
         unknown_clips=clips_per_keyword if unknown_clips is None else unknown_clips,
         silence_clips=clips_per_keyword if silence_clips is None else silence_clips,

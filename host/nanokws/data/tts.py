@@ -87,12 +87,13 @@ class Render:
     stretch: float
 
 
-def voices(engine: str, accented: bool) -> list[Voice]:
+def voices(engine: str, accented: bool, kokoro_english: bool = True) -> list[Voice]:
     """The engine's voices; `accented` adds its voices speaking the respelled words of accents.LANGUAGES.
 
     espeak-ng: every variant in each of those languages, a new speaker each. Festival: the voices recorded
-    from speakers of those languages. Kokoro: each mixture also in one of those languages (taken in turn),
-    which stays the mixture's speaker. flite has no accented voices.
+    from speakers of those languages. Kokoro: each Japanese speakers' mixture also in one of those languages
+    (taken in turn), which stays the mixture's speaker; with `kokoro_english`, its English voices and their
+    mixtures too, each in its own accent only. flite has no accented voices.
     """
     codes = list(accents.BY_CODE)
     if engine == "espeak-ng":
@@ -112,6 +113,11 @@ def voices(engine: str, accented: bool) -> list[Voice]:
         for i, mix in enumerate(kokoro.mixes()):
             languages = [*kokoro.ACCENTS, *([codes[i % len(codes)]] if accented else [])]
             found += [Voice(engine, kokoro.voice_id(language, mix), f"kokoro:{mix.spec}") for language in languages]
+        if kokoro_english:
+            found += [
+                Voice(engine, kokoro.voice_id(kokoro.native_accent(mix.parts[0][0]), mix), f"kokoro:{mix.spec}")
+                for mix in kokoro.english_mixes()
+            ]
         return found
     raise ToolMissingError(f"unknown TTS engine {engine!r}", hint=f"choose from {', '.join(ENGINE_PROGRAMS)}")
 
