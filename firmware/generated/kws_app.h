@@ -3,7 +3,7 @@
  * Do not edit: change the model or the template and export again.
  *
  * model: model_int8.tflite
- *        sha256 8e53e1ecff2f449c1b7243dcb3c121729535906504b9b0c7e439f343cc6669b7
+ *        sha256 3bc4b586cd7a6e7f663f05f9b93130b5f2bf272193b7cbe39fd72b5e8bed43f2
  * detector: DetectorConfig
  *           sha256 5a23baf969793ec9868d41c67c1d1c45963aa31eb389d5dd57b8592614e7542f
  */

@@ -3,7 +3,7 @@
  * Do not edit: change the model or the template and export again.
  *
  * model: model_int8.tflite
- *        sha256 8e53e1ecff2f449c1b7243dcb3c121729535906504b9b0c7e439f343cc6669b7
+ *        sha256 3bc4b586cd7a6e7f663f05f9b93130b5f2bf272193b7cbe39fd72b5e8bed43f2
  */
 #ifndef NANOKWS_KWS_MODEL_H
 #define NANOKWS_KWS_MODEL_H
@@ -25,7 +25,7 @@
 #define KWS_MODEL_INPUT_RANK 4
 #define KWS_MODEL_INPUT_SHAPE {1, 49, 10, 1}
 #define KWS_MODEL_INPUT_ELEMENTS 490
-#define KWS_MODEL_INPUT_SCALE 0.44597954f
+#define KWS_MODEL_INPUT_SCALE 0.44657987f
 #define KWS_MODEL_INPUT_ZERO_POINT 68
 
 #define KWS_MODEL_OUTPUT_RANK 2
