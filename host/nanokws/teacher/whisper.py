@@ -23,6 +23,7 @@ import numpy as np
 
 from nanokws import atomic
 from nanokws.data.manifest import Entry, manifest_digest
+from nanokws.digest import file_sha256
 from nanokws.progress import NullReporter, Reporter
 from nanokws.teacher.base import TeacherError, TeacherOutcome
 from nanokws.teacher.config import TeacherConfig
@@ -68,15 +69,6 @@ def model_dir(source: str) -> Path:
             f"cannot download the Whisper model {where!r} from the hub ({type(e).__name__})",
             hint=f"offline, use `--teacher {WHISPER}` (the model packaged in {PACKAGE}) or a local directory",
         ) from e
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a (large) file, read in 1 MB blocks: what identifies a model's weights."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class WhisperEncoder:
