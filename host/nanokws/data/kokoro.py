@@ -116,9 +116,14 @@ def read_voice(path: Path) -> np.ndarray:
     return table.reshape(STYLE_ROWS, STYLE_DIM)
 
 
+def missing_english(where: Path) -> list[str]:
+    """The English voices with no file in `where`."""
+    return [n for n in ENGLISH_VOICES if not (where / f"{n}.bin").is_file()]
+
+
 def check_english_installed() -> None:
     where = english_dir()
-    missing = [n for n in ENGLISH_VOICES if not (where / f"{n}.bin").is_file()]
+    missing = missing_english(where)
     if missing:
         raise ToolMissingError(
             f"{len(missing)} of Kokoro's {len(ENGLISH_VOICES)} English voices are not installed in {where}",

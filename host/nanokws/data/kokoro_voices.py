@@ -30,7 +30,7 @@ VOICE_BYTES = kokoro.STYLE_ROWS * kokoro.STYLE_DIM * 4
 
 
 def installed(dest: Path) -> bool:
-    return all((dest / f"{name}.bin").is_file() for name in kokoro.ENGLISH_VOICES)
+    return not kokoro.missing_english(dest)
 
 
 def download(into: Path) -> Path:
