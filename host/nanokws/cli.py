@@ -364,10 +364,10 @@ def train_cmd(
             hint="run the same `host train` command with --resume to continue from there",
         ) from e
     table = Table(title="stages")
-    for col in ("stage", "wall s", "peak MB (Python)", ""):
+    for col in ("stage", "wall s", "peak MB (resident)", ""):
         table.add_column(col)
     for name, t in outcome.timings.items():
-        table.add_row(name, f"{t.seconds:.1f}", f"{t.peak_python_mb:.0f}", "up to date" if t.skipped else "")
+        table.add_row(name, f"{t.seconds:.1f}", f"{t.peak_rss_mb:.0f}", "up to date" if t.skipped else "")
     out.print(table)
     for split, m in outcome.metrics.get("splits", {}).items():
         out.print(

@@ -123,8 +123,8 @@ def training_section(a: RunArtifacts) -> Section:
         for name, t in stages.items():
             t = t if isinstance(t, dict) else {}
             skipped = " (up to date)" if t.get("skipped") else ""
-            rows.append((name, value(t.get("seconds")) + skipped, value(t.get("peak_python_mb"))))
-        tables.append(Table(("stage", "wall s", "peak MB (Python)"), tuple(rows), "stages of the last `host train`"))
+            rows.append((name, value(t.get("seconds")) + skipped, value(t.get("peak_rss_mb"))))
+        tables.append(Table(("stage", "wall s", "peak MB (resident)"), tuple(rows), "stages of the last `host train`"))
     return Section("training", "Training", bool(figures), tuple(notes), tuple(tables), tuple(figures))
 
 

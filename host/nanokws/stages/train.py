@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import tracemalloc
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from nanokws import atomic
+from nanokws import atomic, peak_memory
 from nanokws.config import RunConfig
 from nanokws.errors import ConfigError, NanokwsError
 from nanokws.progress import Reporter
@@ -57,7 +56,7 @@ class TrainOptions:
 @dataclass
 class StageTiming:
     seconds: float
-    peak_python_mb: float
+    peak_rss_mb: float  # the process's peak resident memory during the stage (native memory included)
     skipped: bool
 
 
@@ -105,18 +104,16 @@ class StageInterrupted(KeyboardInterrupt):
 
 
 def _timed(name: str, outcome: TrainOutcome, fn: Callable[[], bool]) -> None:
-    tracemalloc.start()
+    was_reset = peak_memory.reset()
     start = time.perf_counter()
     try:
         skipped = fn()
     except StageInterrupted:
         raise
     except KeyboardInterrupt as e:
-        tracemalloc.stop()
         raise StageInterrupted(name) from e
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    outcome.timings[name] = StageTiming(round(time.perf_counter() - start, 2), round(peak / 2**20, 1), skipped)
+    seconds = round(time.perf_counter() - start, 2)
+    outcome.timings[name] = StageTiming(seconds, peak_memory.peak_mb(was_reset), skipped)
 
 
 def train(run: RunDir, config: RunConfig, opts: TrainOptions, reporter: Reporter) -> TrainOutcome:
