@@ -18,6 +18,7 @@ import numpy as np
 
 from nanokws import atomic, peak_memory
 from nanokws.config import RunConfig
+from nanokws.digest import file_sha256
 from nanokws.errors import ConfigError, NanokwsError
 from nanokws.progress import Reporter
 from nanokws.rundir import RunDir
@@ -71,10 +72,6 @@ def _digest(*parts: object) -> str:
     for p in parts:
         h.update(p if isinstance(p, bytes) else json.dumps(p, sort_keys=True, default=str).encode())
     return h.hexdigest()
-
-
-def _file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _up_to_date(artifact: Path, key: str) -> bool:
@@ -269,7 +266,7 @@ def _quantize_stage(run: RunDir, config: RunConfig, feats: FeaturesOutcome, forc
     if not student.is_file():
         raise ConfigError("no student model to quantize", path=student, hint="run `host train --stage student`")
     artifact = run.root / "model_int8.tflite"
-    key = _digest(_file_digest(student), feats.key, REPRESENTATIVE_CLIPS)
+    key = _digest(file_sha256(student), feats.key, REPRESENTATIVE_CLIPS)
     if not force and _up_to_date(artifact, key):
         return True
     model = keras.models.load_model(student, compile=False)
